@@ -1,0 +1,11 @@
+import numpy as np
+from numpy.typing import NDArray
+
+def cd_sweep(
+    W: NDArray[np.floating],  # floating[:, ::1], (n, k), updated in place
+    gram: NDArray[np.floating],  # const floating[:, ::1], (k, k)
+    cross: NDArray[np.floating],  # const floating[:, ::1], (n, k)
+    order: NDArray[np.intp],  # const Py_ssize_t[::1], (k,)
+    row_violation: NDArray[np.float64],  # double[::1], (n,) work buffer
+    n_threads: int = 1,
+) -> float: ...

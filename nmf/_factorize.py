@@ -1,0 +1,181 @@
+"""non_negative_factorization: validate, build the initial factors, run a solver."""
+import numpy as np
+
+from . import _validation as v
+from ._cd import fit_coordinate_descent
+from ._init import initial_factors
+from ._threads import get_num_threads
+
+
+def _regularization_terms(alpha, l1_ratio, regularization):
+    """(l1_W, l2_W, l1_H, l2_H): L1 is subtracted from the cross product, L2 added
+    to the Gram diagonal, each only for the factor that `regularization` names."""
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    on_W = regularization in ("both", "transformation")
+    on_H = regularization in ("both", "components")
+    return (l1 if on_W else 0.0, l2 if on_W else 0.0,
+            l1 if on_H else 0.0, l2 if on_H else 0.0)
+
+
+def default_init(n_components, n_samples, n_features):
+    """The estimator's init=None: 'nndsvd' when the rank allows it, else 'random'."""
+    if n_components < n_features and n_components <= n_samples:
+        return "nndsvd"
+    return "random"
+
+
+def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=True,
+              solver="cd", tol=1e-4, max_iter=200, alpha=0.0, l1_ratio=0.0,
+              regularization=None, random_state=None, verbose=0, shuffle=False,
+              nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
+    """The work behind non_negative_factorization; returns (X, W, H, n_iter, info).
+
+    X is returned as converted (the estimator computes its error on it); info holds
+    solver-specific results.
+    """
+    X = v.check_X(X)
+    n_samples, n_features = X.shape
+    solver = v.check_choice(solver, v.SOLVERS, "solver")
+    init = v.check_choice(init, v.INITS, "init", allow_none=True)
+    update_H = v.check_bool(update_H, "update_H")
+    tol = v.check_real(tol, "tol", low=0)
+    max_iter = v.check_int(max_iter, "max_iter", 1)
+    alpha = v.check_real(alpha, "alpha", low=0)
+    l1_ratio = v.check_real(l1_ratio, "l1_ratio", low=0, high=1)
+    regularization = v.check_choice(regularization, v.REGULARIZATIONS, "regularization",
+                                    allow_none=True)
+    verbose = v.check_int(verbose, "verbose", 0) if not isinstance(verbose, bool) else int(verbose)
+    shuffle = v.check_bool(shuffle, "shuffle")
+    nls_max_iter = v.check_int(nls_max_iter, "nls_max_iter", 1)
+    sparseness = v.check_choice(sparseness, v.SPARSENESS, "sparseness", allow_none=True)
+    beta = v.check_real(beta, "beta", low=0, low_open=True)
+    eta = v.check_real(eta, "eta", low=0, low_open=True)
+    rng = v.check_random_state(random_state)
+    if sparseness is not None and solver != "pg":
+        raise ValueError(
+            f"sparseness={sparseness!r} is a constraint of the projected-gradient solver;"
+            " use solver='pg' or sparseness=None.")
+
+    if n_components is None and H is not None and (init == "custom" or not update_H):
+        n_components = np.shape(H)[0] if np.ndim(H) == 2 else None
+    n_components = v.check_int(n_components, "n_components", 1, allow_none=True)
+    if n_components is None:
+        n_components = n_features
+
+    dtype = X.dtype
+    if not update_H:
+        if W is not None:
+            raise ValueError("W must be None when update_H=False: W is solved from zeros"
+                             " with H fixed.")
+        if H is None:
+            raise ValueError("H is required when update_H=False; pass the fixed components.")
+        H = v.check_factor(H, (n_components, n_features), dtype, "H")
+        W = np.zeros((n_samples, n_components), dtype=dtype)
+    elif init == "custom":
+        W = v.check_factor(W, (n_samples, n_components), dtype, "W")
+        H = v.check_factor(H, (n_components, n_features), dtype, "H")
+    else:
+        if W is not None or H is not None:
+            raise ValueError(f"W and H are only used with init='custom' (got init={init!r});"
+                             " set init='custom' to start from them, or leave them None.")
+        if init is None:
+            init = default_init(n_components, n_samples, n_features)
+        if init != "random" and n_components > min(n_samples, n_features):
+            raise ValueError(
+                f"init={init!r} needs n_components <= min(n_samples, n_features) ="
+                f" {min(n_samples, n_features)}; got n_components={n_components}."
+                " Use init='random' or fewer components.")
+        W, H = initial_factors(X, n_components, init, rng)
+
+    l1_W, l2_W, l1_H, l2_H = _regularization_terms(alpha, l1_ratio, regularization)
+    Ht = np.ascontiguousarray(H.T)
+    n_threads = get_num_threads()
+    info = {}
+    if solver == "cd":
+        n_iter = fit_coordinate_descent(
+            X, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
+            l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng, verbose=verbose,
+            n_threads=n_threads)
+    else:
+        from ._pg import fit_projected_gradient
+        n_iter = fit_projected_gradient(
+            X, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter, l1_W=l1_W,
+            l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, update_H=update_H, sparseness=sparseness,
+            beta=beta, eta=eta, verbose=verbose, n_threads=n_threads)
+    H = H if not update_H else np.ascontiguousarray(Ht.T)
+    return X, W, H, n_iter, info
+
+
+def non_negative_factorization(X, W=None, H=None, n_components=None, init="random",
+                               update_H=True, solver="cd", tol=1e-4, max_iter=200,
+                               alpha=0.0, l1_ratio=0.0, regularization=None,
+                               random_state=None, verbose=0, shuffle=False,
+                               nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
+    """Find non-negative W, H minimising 0.5 * ||X - WH||_F^2 + elastic-net penalties.
+
+    The objective is::
+
+        0.5 * ||X - WH||_Fro^2
+        + alpha * l1_ratio * (||vec(W)||_1 + ||vec(H)||_1)
+        + 0.5 * alpha * (1 - l1_ratio) * (||W||_Fro^2 + ||H||_Fro^2)
+
+    where each penalty applies only to the factors that `regularization` names.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix/array of shape (n_samples, n_features)
+        Non-negative, finite data. float32 is computed in float32, every other real
+        dtype in float64. Dense C/F-contiguous float arrays and CSR/CSC matrices are
+        used without a copy; X is never modified.
+    W : array-like of shape (n_samples, n_components), optional
+        Initial W for init='custom' (copied, never modified).
+    H : array-like of shape (n_components, n_features), optional
+        Initial H for init='custom', or the fixed H when update_H=False.
+    n_components : int, optional
+        The rank k. None: H's rows when H is used, else n_features.
+    init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default='random'
+        How W and H start. None: 'nndsvd' when n_components < n_features and
+        n_components <= n_samples, else 'random'. 'nndsvd*' need
+        n_components <= min(n_samples, n_features).
+    update_H : bool, default=True
+        False: H is fixed and only W is solved, starting from zeros.
+    solver : {'cd', 'pg'}, default='cd'
+        Coordinate descent (HALS) or Lin's projected gradient.
+    tol : float >= 0, default=1e-4
+        Stopping tolerance (relative to the first iteration's violation for 'cd', to
+        the initial gradient's norm for 'pg'). 0 runs exactly max_iter iterations.
+    max_iter : int >= 1, default=200
+    alpha : float >= 0, default=0
+        Regularization strength.
+    l1_ratio : float in [0, 1], default=0
+        0: pure L2 (Frobenius) penalty, 1: pure L1.
+    regularization : {'both', 'components', 'transformation'} or None, default=None
+        Which factors are penalised: both, H only, W only, or neither.
+    random_state : None, int, numpy RandomState or Generator
+        Seeds the random init, 'nndsvdar' fill, the randomized SVD and shuffle.
+    verbose : int, default=0
+        >0 prints progress at most once a second, >1 every iteration.
+    shuffle : bool, default=False
+        'cd': visit the components in a random order each sweep.
+    nls_max_iter : int >= 1, default=2000
+        'pg': iteration limit of each non-negative least-squares subproblem.
+    sparseness : {'data', 'components'} or None, default=None
+        'pg': make W ('data') or H ('components') sparse.
+    beta : float > 0, default=1
+        'pg' with sparseness: weight of the sparsity term; larger is sparser.
+    eta : float > 0, default=0.1
+        'pg' with sparseness: weight of the term keeping the other factor bounded.
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, n_components)
+    H : ndarray of shape (n_components, n_features)
+    n_iter : int
+        The number of outer iterations run.
+    """
+    _, W, H, n_iter, _ = factorize(
+        X, W, H, n_components, init=init, update_H=update_H, solver=solver, tol=tol,
+        max_iter=max_iter, alpha=alpha, l1_ratio=l1_ratio, regularization=regularization,
+        random_state=random_state, verbose=verbose, shuffle=shuffle,
+        nls_max_iter=nls_max_iter, sparseness=sparseness, beta=beta, eta=eta)
+    return W, H, n_iter

@@ -1,0 +1,25 @@
+"""What the OpenMP runtime the kernels were built with says about threads."""
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int nmf_openmp_enabled(void) { return 1; }
+    static int nmf_openmp_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int nmf_openmp_enabled(void) { return 0; }
+    static int nmf_openmp_max_threads(void) { return 1; }
+    #endif
+    """
+    int nmf_openmp_enabled() noexcept nogil
+    int nmf_openmp_max_threads() noexcept nogil
+
+
+def openmp_enabled():
+    """True when the kernels were compiled with OpenMP."""
+    return bool(nmf_openmp_enabled())
+
+
+def openmp_max_threads():
+    """The OpenMP runtime's thread limit (OMP_NUM_THREADS, threadpoolctl); 1 without OpenMP."""
+    return nmf_openmp_max_threads()

@@ -1,0 +1,156 @@
+"""Check the raw arguments and convert them once; raise before anything is allocated."""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+
+SOLVERS = ("cd", "pg")
+INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
+REGULARIZATIONS = ("both", "components", "transformation")
+SPARSENESS = ("data", "components")
+
+# Bytes per block when an array is scanned for non-finite entries.
+_BLOCK_BYTES = 1 << 22
+
+
+def float_dtype(dtype):
+    """float32 stays float32; every other accepted dtype is computed in float64."""
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _check_dtype_kind(dtype, name):
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (bool, integer or floating); got dtype {dtype}."
+        )
+
+
+def _all_finite(values):
+    """True when every entry is finite, without an array-sized temporary."""
+    if values.size == 0:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(values.sum()):
+            return True
+    # The sum overflowed or hit NaN/inf: look block by block.
+    flat = values.ravel(order="K")  # a view: the callers pass contiguous arrays
+    step = max(1, _BLOCK_BYTES // flat.itemsize)
+    return all(np.isfinite(flat[i:i + step]).all() for i in range(0, flat.size, step))
+
+
+def check_X(X, name="X"):
+    """Return X as a float32/float64 C/F-contiguous ndarray or a CSR/CSC matrix.
+
+    X is copied only when it must be: another dtype, another sparse format, or a
+    non-contiguous layout. Raises when X is not a finite, non-negative 2-D array.
+    """
+    if sp.issparse(X):
+        _check_dtype_kind(X.dtype, name)
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D; got a sparse array of shape {X.shape}.")
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        dtype = float_dtype(X.dtype)
+        if X.dtype != dtype:
+            X = X.astype(dtype)
+        values = X.data
+    else:
+        if isinstance(X, np.matrix):
+            X = X.A
+        try:
+            X = np.asarray(X)
+        except Exception as exc:  # ragged lists and the like
+            raise TypeError(f"{name} must be a 2-D array-like of numbers; got {type(X).__name__}.") from exc
+        _check_dtype_kind(X.dtype, name)
+        if X.ndim != 2:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_samples, n_features); got {X.ndim}-D"
+                f" with shape {X.shape}. Reshape it, e.g. X.reshape(-1, 1) for one feature."
+            )
+        dtype = float_dtype(X.dtype)
+        if X.dtype != dtype or not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X, dtype=dtype)
+        values = X
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one row and one column; got shape {X.shape}.")
+    if not _all_finite(values):
+        raise ValueError(f"{name} must not contain NaN or infinity.")
+    if values.size and values.min() < 0:
+        raise ValueError(
+            f"{name} must be non-negative; its smallest entry is {values.min()!r}."
+        )
+    return X
+
+
+def check_factor(A, shape, dtype, name):
+    """Return a C-contiguous copy of a user-given factor in X's dtype, checked."""
+    if A is None:
+        raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
+    if sp.issparse(A):
+        raise TypeError(f"{name} must be a dense array; got a sparse {A.format} matrix. Use {name}.toarray().")
+    A = np.asarray(A)
+    _check_dtype_kind(A.dtype, name)
+    if A.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
+    A = np.array(A, dtype=dtype, order="C", copy=True)
+    if not _all_finite(A):
+        raise ValueError(f"{name} must not contain NaN or infinity.")
+    if A.size and A.min() < 0:
+        raise ValueError(f"{name} must be non-negative; its smallest entry is {A.min()!r}.")
+    return A
+
+
+def check_choice(value, choices, name, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or value not in choices:
+        accepted = ", ".join(repr(c) for c in choices) + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be one of {accepted}; got {value!r}.")
+    return value
+
+
+def check_int(value, name, minimum, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_real(value, name, low=None, high=None, low_open=False):
+    """A finite real number in [low, high] (or (low, high] when low_open)."""
+    if not isinstance(value, Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number; got {value!r}.")
+    value = float(value)
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and value > high
+    if not np.isfinite(value) or below or above:
+        bracket = "(" if low_open else "["
+        interval = f"{bracket}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}"
+        interval += "]" if high is not None else ")"
+        raise ValueError(f"{name} must be a finite number in {interval}; got {value!r}.")
+    return value
+
+
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_random_state(random_state):
+    """None, an int seed, a RandomState or a Generator -> a RandomState or Generator."""
+    if random_state is None:
+        return np.random.RandomState()
+    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        return random_state
+    if isinstance(random_state, Integral) and not isinstance(random_state, (bool, np.bool_)):
+        if not 0 <= random_state < 2**32:
+            raise ValueError(f"random_state must be an int in [0, 2**32); got {random_state!r}.")
+        return np.random.RandomState(int(random_state))
+    raise TypeError(
+        "random_state must be None, an int, a numpy RandomState or a numpy Generator;"
+        f" got {random_state!r}."
+    )
