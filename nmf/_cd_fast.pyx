@@ -7,6 +7,8 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport fabs
 
+from ._threads import MAX_THREADS
+
 
 cdef inline double _sweep_row(floating *w, const floating *gram, const floating *cross,
                               const Py_ssize_t *order, Py_ssize_t k) noexcept nogil:
@@ -56,8 +58,8 @@ def cd_sweep(
             raise ValueError(f"order must hold component indices in [0, {k}); got {order[j]}.")
     if n == 0 or k == 0:
         return 0.0
-    if n_threads < 1:
-        n_threads = 1
+    # More threads than rows is waste; tens of thousands make OpenMP abort the process.
+    n_threads = max(1, min(n_threads, n, MAX_THREADS))
     with nogil:
         for i in prange(n, num_threads=n_threads, schedule="static"):
             row_violation[i] = _sweep_row(&W[i, 0], &gram[0, 0], &cross[i, 0],

@@ -5,8 +5,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as v
+from ._exceptions import NotFittedError
 from ._factorize import factorize
-from ._products import squared_residual
+from ._scaling import reconstruction_error
 
 
 def hoyer_sparseness(A):
@@ -148,11 +149,12 @@ class NMF:
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X, W, H, n_iter, _ = self._factorize(X, W, H, self.init, True, self.n_components)
+        X, W, H, n_iter, info = self._factorize(X, W, H, self.init, True, self.n_components)
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_iter_ = n_iter
-        self.reconstruction_err_ = float(np.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T))))
+        # X comes back as the solver saw it: scaled by 4**-scale_exponent.
+        self.reconstruction_err_ = reconstruction_error(X, W, H, info["scale_exponent"])
         if self.solver == "pg":
             self.comp_sparseness_ = hoyer_sparseness(H)
             self.data_sparseness_ = hoyer_sparseness(W)
@@ -165,7 +167,7 @@ class NMF:
 
     def _check_fitted(self):
         if not hasattr(self, "components_"):
-            raise AttributeError(  # sklearn's NotFittedError subclasses this and ValueError
+            raise NotFittedError(
                 "This NMF instance is not fitted yet; call fit or fit_transform first.")
 
     def transform(self, X):
@@ -186,7 +188,7 @@ class NMF:
         self._check_fitted()
         if sp.issparse(W):
             raise TypeError("W must be a dense array; got a sparse matrix.")
-        W = np.asarray(W)
+        W = v._as_array(W, "W")
         if W.ndim != 2 or W.shape[1] != self.n_components_:
             raise ValueError(f"W must have shape (n_samples, {self.n_components_}); got {W.shape}.")
         if W.dtype.kind not in "biuf":

@@ -1,9 +1,11 @@
 """non_negative_factorization: validate, build the initial factors, run a solver."""
 import numpy as np
+import scipy.sparse as sp
 
 from . import _validation as v
 from ._cd import fit_coordinate_descent
 from ._init import initial_factors
+from ._scaling import scale_problem
 from ._threads import get_num_threads
 
 
@@ -15,6 +17,19 @@ def _regularization_terms(alpha, l1_ratio, regularization):
     on_H = regularization in ("both", "components")
     return (l1 if on_W else 0.0, l2 if on_W else 0.0,
             l1 if on_H else 0.0, l2 if on_H else 0.0)
+
+
+def _overflow_error(dtype, init, update_H):
+    """The error for non-finite factors. X is scaled into range and the initial factors
+    built here stay in range, so only factors given by the caller can cause this."""
+    if update_H and init != "custom":
+        return FloatingPointError(f"The factorization overflowed {np.dtype(dtype).name};"
+                                  " this is a bug, please report it with the data.")
+    given = "W and H (init='custom')" if update_H else "fixed H (update_H=False)"
+    return ValueError(
+        f"The factorization overflowed {np.dtype(dtype).name}: the {given} given are too"
+        " large or too unbalanced for X's scale. Rescale them so that W @ H is of the order"
+        " of X, with W and H of similar magnitudes.")
 
 
 def default_init(n_components, n_samples, n_features):
@@ -30,8 +45,9 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
               nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
     """The work behind non_negative_factorization; returns (X, W, H, n_iter, info).
 
-    X is returned as converted (the estimator computes its error on it); info holds
-    solver-specific results.
+    X is returned as converted and scaled by 4**-info["scale_exponent"] (see
+    nmf/_scaling.py), as the solver saw it; W and H are the factors of X itself. info
+    also holds solver-specific results.
     """
     X = v.check_X(X)
     n_samples, n_features = X.shape
@@ -57,7 +73,8 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
             " use solver='pg' or sparseness=None.")
 
     if n_components is None and H is not None and (init == "custom" or not update_H):
-        n_components = np.shape(H)[0] if np.ndim(H) == 2 else None
+        shape = H.shape if sp.issparse(H) else v._as_array(H, "H").shape
+        n_components = shape[0] if len(shape) == 2 else None
     n_components = v.check_int(n_components, "n_components", 1, allow_none=True)
     if n_components is None:
         n_components = n_features
@@ -69,6 +86,12 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                              " with H fixed.")
         if H is None:
             raise ValueError("H is required when update_H=False; pass the fixed components.")
+        H_shape = H.shape if sp.issparse(H) else v._as_array(H, "H").shape
+        if len(H_shape) == 2 and H_shape[1] != n_features:
+            # In NMF.transform the caller chose X, not H: name both.
+            raise ValueError(
+                f"X has {n_features} features but the fixed H has {H_shape[1]} columns;"
+                " X must have as many features as H (the components fitted).")
         H = v.check_factor(H, (n_components, n_features), dtype, "H")
         W = np.zeros((n_samples, n_components), dtype=dtype)
     elif init == "custom":
@@ -85,24 +108,44 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                 f"init={init!r} needs n_components <= min(n_samples, n_features) ="
                 f" {min(n_samples, n_features)}; got n_components={n_components}."
                 " Use init='random' or fewer components.")
-        W, H = initial_factors(X, n_components, init, rng)
 
-    l1_W, l2_W, l1_H, l2_H = _regularization_terms(alpha, l1_ratio, regularization)
+    # X of extreme magnitude is solved as X * 4**-e, its factors scaled by 2**-e: the
+    # same CD iterates, bit for bit, without overflow (nmf/_scaling.py).
+    e, X, (l1_W, l2_W, l1_H, l2_H) = scale_problem(
+        X, _regularization_terms(alpha, l1_ratio, regularization))
+    H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
+    if update_H and init != "custom":
+        W, H = initial_factors(X, n_components, init, rng)
+    elif e:
+        H = np.ldexp(H, -e)
+        np.ldexp(W, -e, out=W)
     Ht = np.ascontiguousarray(H.T)
     n_threads = get_num_threads()
     info = {}
-    if solver == "cd":
-        n_iter = fit_coordinate_descent(
-            X, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
-            l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng, verbose=verbose,
-            n_threads=n_threads)
-    else:
-        from ._pg import fit_projected_gradient
-        n_iter = fit_projected_gradient(
-            X, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter, l1_W=l1_W,
-            l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, update_H=update_H, sparseness=sparseness,
-            beta=beta, eta=eta, verbose=verbose, n_threads=n_threads)
-    H = H if not update_H else np.ascontiguousarray(Ht.T)
+    # One clear error below instead of a RuntimeWarning per product when the caller's
+    # factors overflow.
+    with np.errstate(all="ignore"):
+        if solver == "cd":
+            n_iter = fit_coordinate_descent(
+                X, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
+                l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng, verbose=verbose,
+                n_threads=n_threads)
+        else:
+            from ._pg import fit_projected_gradient
+            n_iter = fit_projected_gradient(
+                X, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter,
+                l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, update_H=update_H,
+                sparseness=sparseness, beta=beta, eta=eta, verbose=verbose,
+                n_threads=n_threads)
+    H = np.ascontiguousarray(Ht.T) if update_H else H_fixed
+    if e:
+        with np.errstate(over="ignore"):  # an overflow is reported just below
+            np.ldexp(W, e, out=W)
+            if update_H:
+                np.ldexp(H, e, out=H)
+    if not (np.isfinite(W).all() and np.isfinite(H).all()):
+        raise _overflow_error(dtype, init, update_H)
+    info["scale_exponent"] = e
     return X, W, H, n_iter, info
 
 
@@ -126,17 +169,27 @@ def non_negative_factorization(X, W=None, H=None, n_components=None, init="rando
     X : array-like or scipy.sparse matrix/array of shape (n_samples, n_features)
         Non-negative, finite data. float32 is computed in float32, every other real
         dtype in float64. Dense C/F-contiguous float arrays and CSR/CSC matrices are
-        used without a copy; X is never modified.
+        used without a copy; X is never modified. Data whose largest entry lies
+        outside [2**-32, 2**32] (float32) or [2**-256, 2**256] (float64), where
+        products and squares would overflow or underflow, is solved on a copy scaled
+        by a power of 4, and the factors are scaled back: for 'cd' the iterates are
+        exactly those of the unscaled problem, without inf or NaN. A penalty too
+        large for X's dtype at X's scale is capped where it already drives its
+        factor to zero (see nmf/_scaling.py).
     W : array-like of shape (n_samples, n_components), optional
         Initial W for init='custom' (copied, never modified).
     H : array-like of shape (n_components, n_features), optional
-        Initial H for init='custom', or the fixed H when update_H=False.
+        Initial H for init='custom', or the fixed H when update_H=False. Given
+        factors so large or unbalanced that the factorization overflows raise a
+        ValueError instead of returning inf or NaN.
     n_components : int, optional
         The rank k. None: H's rows when H is used, else n_features.
     init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default='random'
         How W and H start. None: 'nndsvd' when n_components < n_features and
         n_components <= n_samples, else 'random'. 'nndsvd*' need
-        n_components <= min(n_samples, n_features).
+        n_components <= min(n_samples, n_features) (a ValueError otherwise). When X's
+        rank is below n_components, 'nndsvd' leaves the extra components zero, and CD
+        keeps a component whose column of W and row of H are both zero at zero.
     update_H : bool, default=True
         False: H is fixed and only W is solved, starting from zeros.
     solver : {'cd', 'pg'}, default='cd'

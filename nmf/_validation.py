@@ -14,8 +14,10 @@ _BLOCK_BYTES = 1 << 22
 
 
 def float_dtype(dtype):
-    """float32 stays float32; every other accepted dtype is computed in float64."""
-    return np.float32 if dtype == np.float32 else np.float64
+    """float32 (of either byte order) stays float32; every other accepted dtype is
+    computed in float64."""
+    dtype = np.dtype(dtype)
+    return np.float32 if dtype.kind == "f" and dtype.itemsize == 4 else np.float64
 
 
 def _check_dtype_kind(dtype, name):
@@ -23,6 +25,35 @@ def _check_dtype_kind(dtype, name):
         raise TypeError(
             f"{name} must hold real numbers (bool, integer or floating); got dtype {dtype}."
         )
+
+
+def _as_array(A, name):
+    """np.asarray(A), with ragged nested sequences and the like refused naming `name`."""
+    try:
+        return np.asarray(A)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(
+            f"{name} must be a 2-D array-like of numbers; got {type(A).__name__} that"
+            f" NumPy cannot turn into an array ({exc})."
+        ) from exc
+
+
+def _converted(A, dtype, **kwargs):
+    """A as `dtype` (np.array keywords in kwargs); entries beyond dtype's range become
+    inf without a RuntimeWarning, for _check_finite to report."""
+    with np.errstate(over="ignore"):
+        return np.array(A, dtype=dtype, **kwargs)
+
+
+def _check_finite(values, source_dtype, name):
+    if _all_finite(values):
+        return
+    message = f"{name} must not contain NaN or infinity"
+    if source_dtype.kind == "f" and source_dtype.itemsize > values.dtype.itemsize:
+        # The caller's entries may be finite but too large for the computing dtype.
+        message += (f" (its {source_dtype} entries are computed in {values.dtype},"
+                    f" whose largest value is {np.finfo(values.dtype).max:.4g})")
+    raise ValueError(message + ".")
 
 
 def _all_finite(values):
@@ -44,6 +75,7 @@ def check_X(X, name="X"):
     X is copied only when it must be: another dtype, another sparse format, or a
     non-contiguous layout. Raises when X is not a finite, non-negative 2-D array.
     """
+    source_dtype = getattr(X, "dtype", None)
     if sp.issparse(X):
         _check_dtype_kind(X.dtype, name)
         if X.ndim != 2:
@@ -52,15 +84,14 @@ def check_X(X, name="X"):
             X = X.tocsr()
         dtype = float_dtype(X.dtype)
         if X.dtype != dtype:
-            X = X.astype(dtype)
+            with np.errstate(over="ignore"):
+                X = X.astype(dtype)
         values = X.data
     else:
         if isinstance(X, np.matrix):
             X = X.A
-        try:
-            X = np.asarray(X)
-        except Exception as exc:  # ragged lists and the like
-            raise TypeError(f"{name} must be a 2-D array-like of numbers; got {type(X).__name__}.") from exc
+        X = _as_array(X, name)
+        source_dtype = X.dtype
         _check_dtype_kind(X.dtype, name)
         if X.ndim != 2:
             raise ValueError(
@@ -69,12 +100,16 @@ def check_X(X, name="X"):
             )
         dtype = float_dtype(X.dtype)
         if X.dtype != dtype or not (X.flags.c_contiguous or X.flags.f_contiguous):
-            X = np.ascontiguousarray(X, dtype=dtype)
+            X = _converted(X, dtype, order="C")
         values = X
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} must have at least one row and one column; got shape {X.shape}.")
-    if not _all_finite(values):
-        raise ValueError(f"{name} must not contain NaN or infinity.")
+    _check_finite(values, source_dtype, name)
+    if values.size and values.min() < 0 and sp.issparse(X) and not X.has_canonical_format:
+        # Duplicate entries add up: (-1) + 2 at one position is the entry 1.
+        X = X.copy()
+        X.sum_duplicates()
+        values = X.data
     if values.size and values.min() < 0:
         raise ValueError(
             f"{name} must be non-negative; its smallest entry is {values.min()!r}."
@@ -88,13 +123,13 @@ def check_factor(A, shape, dtype, name):
         raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
     if sp.issparse(A):
         raise TypeError(f"{name} must be a dense array; got a sparse {A.format} matrix. Use {name}.toarray().")
-    A = np.asarray(A)
+    A = _as_array(A, name)
     _check_dtype_kind(A.dtype, name)
     if A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
-    A = np.array(A, dtype=dtype, order="C", copy=True)
-    if not _all_finite(A):
-        raise ValueError(f"{name} must not contain NaN or infinity.")
+    source_dtype = A.dtype
+    A = _converted(A, dtype, order="C", copy=True)
+    _check_finite(A, source_dtype, name)
     if A.size and A.min() < 0:
         raise ValueError(f"{name} must be non-negative; its smallest entry is {A.min()!r}.")
     return A

@@ -1,0 +1,88 @@
+"""Keep a fit's numbers inside the floating-point range by scaling X by a power of 4.
+
+Coordinate descent is equivariant under X -> c X, (W, H) -> sqrt(c) (W, H),
+l1 -> c**1.5 l1, l2 -> c l2: the objective becomes c**2 times itself and the stopping
+ratio does not change. With c = 4**-e every product and update of the scaled problem
+is the exact power-of-two image of the original one, bit for bit, as long as neither
+over- nor underflows. The products of an iteration reach about m * max(X)**1.5 and
+the residual's squares max(X)**2, so X whose largest entry lies outside
+[2**-L, 2**L] (L = 32 for float32, 256 for float64) is solved as X * 4**-e with its
+largest entry in [1, 4); the factors are scaled back by 2**e. X inside that range is
+used as it is (no copy).
+
+A penalty that X's dtype cannot hold at X's scale (alpha = 1e39 with float32 data,
+say) drives the factor it penalises to zero. Such penalties are capped at 2**(2L) on
+the normalised problem: an L1 term that large still zeroes the factor exactly, an L2
+term leaves entries of order n_features * 2**-(2L) of X's scale, instead of inf/NaN.
+"""
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._products import squared_residual
+
+
+def _range_exponent(dtype):
+    return np.finfo(dtype).maxexp // 4
+
+
+def _largest_entry(X):
+    values = X.data if sp.issparse(X) else X
+    return float(values.max()) if values.size else 0.0
+
+
+def _normalizing_exponent(X, force):
+    """e such that max(X) * 4**-e lies in [1, 4); 0 for a zero X, and 0 when max(X)
+    already lies in the safe range unless `force`."""
+    largest = _largest_entry(X)
+    if largest == 0:
+        return 0
+    limit = _range_exponent(X.dtype)
+    if not force and 2.0**-limit <= largest <= 2.0**limit:
+        return 0
+    return (math.frexp(largest)[1] - 1) // 2
+
+
+def _times_power_of_two(value, shift):
+    """value * 2**shift for a Python float >= 0; inf instead of an OverflowError."""
+    if value == 0:
+        return 0.0
+    return math.ldexp(value, shift) if math.frexp(value)[1] + shift <= 1024 else math.inf
+
+
+def _scaled_penalties(penalties, e):
+    l1_W, l2_W, l1_H, l2_H = penalties
+    return (_times_power_of_two(l1_W, -3 * e), _times_power_of_two(l2_W, -2 * e),
+            _times_power_of_two(l1_H, -3 * e), _times_power_of_two(l2_H, -2 * e))
+
+
+def scale_problem(X, penalties):
+    """(e, X * 4**-e, penalties of the scaled problem) for (l1_W, l2_W, l1_H, l2_H).
+
+    e is 0 and X is returned as it is unless X's magnitude needs scaling or a penalty
+    exceeds what X's dtype represents at X's scale.
+    """
+    cap = 2.0 ** (2 * _range_exponent(X.dtype))
+    e = _normalizing_exponent(X, force=False)
+    scaled = _scaled_penalties(penalties, e)
+    if max(scaled) > cap:
+        e = _normalizing_exponent(X, force=True)
+        scaled = tuple(min(p, cap) for p in _scaled_penalties(penalties, e))
+    if e == 0:
+        return 0, X, scaled
+    if sp.issparse(X):
+        X = X.copy()
+        np.ldexp(X.data, -2 * e, out=X.data)
+    else:
+        X = np.ldexp(X, -2 * e)
+    return e, X, scaled
+
+
+def reconstruction_error(X_scaled, W, H, e):
+    """||X - W H||_Fro from X_scaled = X * 4**-e and the factors of X itself."""
+    if e:
+        W = np.ldexp(W, -e)
+        H = np.ldexp(H, -e)
+    error = math.sqrt(squared_residual(X_scaled, W, np.ascontiguousarray(H.T)))
+    return error * 2.0 ** (2 * e)  # inf, not an OverflowError, beyond float64's range
