@@ -10,10 +10,12 @@ the residual's squares max(X)**2, so X whose largest entry lies outside
 largest entry in [1, 4); the factors are scaled back by 2**e. X inside that range is
 used as it is (no copy).
 
-A penalty that X's dtype cannot hold at X's scale (alpha = 1e39 with float32 data,
-say) drives the factor it penalises to zero. Such penalties are capped at 2**(2L) on
-the normalised problem: an L1 term that large still zeroes the factor exactly, an L2
-term leaves entries of order n_features * 2**-(2L) of X's scale, instead of inf/NaN.
+Penalties are measured on the normalised problem (largest entry of X in [1, 4)) and
+capped there at 2**L. A larger one (alpha = 1e39 with float32 data, say, which float32
+cannot even hold) already drives the factor it penalises to zero: an L1 term that
+large zeroes it exactly, an L2 term leaves entries of order n_features * 2**-L of X's
+scale. Without the cap, an L2 penalty on one factor only makes the other grow like
+its square root, and the other's Gram overflows: inf and NaN.
 """
 import math
 
@@ -61,14 +63,16 @@ def scale_problem(X, penalties):
     """(e, X * 4**-e, penalties of the scaled problem) for (l1_W, l2_W, l1_H, l2_H).
 
     e is 0 and X is returned as it is unless X's magnitude needs scaling or a penalty
-    exceeds what X's dtype represents at X's scale.
+    exceeds the cap.
     """
-    cap = 2.0 ** (2 * _range_exponent(X.dtype))
+    cap = 2.0 ** _range_exponent(X.dtype)
     e = _normalizing_exponent(X, force=False)
-    scaled = _scaled_penalties(penalties, e)
-    if max(scaled) > cap:
-        e = _normalizing_exponent(X, force=True)
+    e_normalized = _normalizing_exponent(X, force=True)
+    if max(_scaled_penalties(penalties, e_normalized)) > cap:
+        e = e_normalized
         scaled = tuple(min(p, cap) for p in _scaled_penalties(penalties, e))
+    else:
+        scaled = _scaled_penalties(penalties, e)
     if e == 0:
         return 0, X, scaled
     if sp.issparse(X):
