@@ -29,11 +29,11 @@ cdef inline double _sweep_row(floating *w, const floating *gram, const floating 
 
 
 def cd_sweep(
-    floating[:, ::1] W,             # (n, k) factor, updated in place
-    const floating[:, ::1] gram,    # (k, k) other @ other.T, + l2 on the diagonal
-    const floating[:, ::1] cross,   # (n, k) X @ other.T, - l1
-    const Py_ssize_t[::1] order,    # (k,) component visiting order, a permutation
-    double[::1] row_violation,      # (n,) work buffer, allocated once per fit
+    floating[:, ::1] W not None,             # (n, k) factor, updated in place
+    const floating[:, ::1] gram not None,    # (k, k) other @ other.T, + l2 on the diagonal
+    const floating[:, ::1] cross not None,   # (n, k) X @ other.T, - l1
+    const Py_ssize_t[::1] order not None,    # (k,) component visiting order, a permutation
+    double[::1] row_violation not None,      # (n,) work buffer, allocated once per fit
     int n_threads=1,
 ):
     """Sweep every component of W once, row by row; return the summed violation.

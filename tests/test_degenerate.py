@@ -1,0 +1,287 @@
+"""Degenerate data handled on purpose: zeros, low rank, too many components, values
+whose squares overflow, penalties beyond the dtype, factors that overflow."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+
+from nmf import NMF, ConvergenceWarning
+from nmf import non_negative_factorization as nnf
+
+from _reference import objective
+
+
+def _objective_ld(X, W, H):
+    """0.5 ||X - WH||^2 in long double: squares of 1e300 stay finite."""
+    X = (X.toarray() if sp.issparse(X) else X).astype(np.longdouble)
+    R = X - W.astype(np.longdouble) @ H.astype(np.longdouble)
+    return 0.5 * np.sum(R * R)
+
+INITS = ["random", "nndsvd", "nndsvda", "nndsvdar"]
+
+
+def _data(n=12, m=9, rank=None, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, m)) if rank is None else rng.random((n, rank)) @ rng.random((rank, m))
+    return X.astype(dtype)
+
+
+def _fit(X, **kwargs):
+    """nnf without warnings escaping (ConvergenceWarning is expected with few iterations)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return nnf(X, **kwargs)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("init", INITS + [None])
+def test_all_zero_X_gives_zero_factors_at_once(init, dtype, sparse):
+    X = np.zeros((6, 4), dtype)
+    X = sp.csr_matrix(X) if sparse else X
+    W, H, n_iter = nnf(X, n_components=3, init=init, random_state=0)  # no warning
+    assert W.dtype == H.dtype == dtype
+    assert_array_equal(W, 0)
+    assert_array_equal(H, 0)
+    assert n_iter == 1  # no violation to reduce: converged at the first iteration
+    estimator = NMF(3, init=init, random_state=0).fit(X)
+    assert estimator.reconstruction_err_ == 0.0
+
+
+def test_all_zero_X_from_a_custom_start_goes_to_zero():
+    X = np.zeros((5, 4))
+    rng = np.random.default_rng(0)
+    W, H, _ = _fit(X, W=rng.random((5, 2)), H=rng.random((2, 4)), init="custom",
+                   n_components=2, max_iter=50, tol=0)
+    assert objective(X, W, H) < 1e-20
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("init", INITS)
+def test_zero_rows_and_columns_give_exactly_zero_factor_rows(init, sparse):
+    """A HALS update of a row of W whose row of X is zero is max(0, -(positive)) = 0."""
+    X = _data(10, 8)
+    X[[2, 7]] = 0
+    X[:, [0, 5]] = 0
+    W, H, _ = _fit(sp.csc_matrix(X) if sparse else X, n_components=3, init=init,
+                   random_state=0, max_iter=20)
+    assert_array_equal(W[[2, 7]], 0)
+    assert_array_equal(H[:, [0, 5]], 0)
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_rank_below_n_components_fits_exactly_without_nan(init):
+    X = _data(15, 10, rank=2)
+    W, H, _ = _fit(X, n_components=5, init=init, random_state=0, max_iter=2000, tol=1e-10)
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+    assert np.linalg.norm(X - W @ H) < 1e-3 * np.linalg.norm(X)
+
+
+def test_nndsvd_leaves_components_beyond_the_rank_zero_and_cd_keeps_them_zero():
+    X = _data(15, 10, rank=2)
+    W, H, _ = _fit(X, n_components=5, init="nndsvd", random_state=0, max_iter=50)
+    dead = (W == 0).all(axis=0) & (H == 0).all(axis=1)
+    assert dead.sum() >= 1  # documented: X's rank is 2, the extra components stay zero
+
+
+@pytest.mark.parametrize("init", ["nndsvd", "nndsvda", "nndsvdar"])
+@pytest.mark.parametrize("shape", [(4, 9), (9, 4)])
+def test_nndsvd_with_more_components_than_min_shape_is_refused(init, shape):
+    with pytest.raises(ValueError, match=rf"init='{init}' needs n_components <= "
+                       r"min\(n_samples, n_features\) = 4; got n_components=5"):
+        nnf(_data(*shape), n_components=5, init=init)
+    with pytest.raises(ValueError, match="needs n_components <="):
+        NMF(5, init=init).fit(_data(*shape))
+
+
+def test_init_none_with_more_components_than_min_shape_falls_back_to_random():
+    X = _data(4, 9)
+    seeded = dict(n_components=5, random_state=0, max_iter=5)
+    assert_array_equal(_fit(X, init=None, **seeded)[0], _fit(X, init="random", **seeded)[0])
+
+
+# ---- magnitudes ----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype, exponent", [
+    (np.float64, 100),    # 4**100 ~ 1.6e60: inside the range, CD runs on X as it is
+    (np.float64, 250),    # ~ 1e150: squares overflow float64, scaled internally
+    (np.float64, -250),   # ~ 1e-150: squares underflow
+    (np.float64, -300),   # ~ 2.4e-181: products underflow
+    (np.float32, 14),     # ~ 2.7e8, inside the range
+    (np.float32, 30),     # ~ 1.2e18: X @ H.T overflows float32
+    (np.float32, 62),     # ~ 2e37, near float32's largest
+    (np.float32, -40),    # ~ 8e-25
+])
+@pytest.mark.parametrize("init", ["random", "custom"])
+def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(dtype, exponent, init):
+    """CD is equivariant under X -> 4**e X, (W, H) -> 2**e (W, H): the factors of a huge
+    or tiny X are the exact power-of-two image of those of an ordinary X, bit for bit."""
+    X = _data(12, 9, dtype=dtype)
+    rng = np.random.default_rng(1)
+    W0, H0 = rng.random((12, 3)).astype(dtype), rng.random((3, 9)).astype(dtype)
+    custom = dict(W=W0, H=H0) if init == "custom" else {}
+    scaled_custom = dict(W=np.ldexp(W0, exponent), H=np.ldexp(H0, exponent)) \
+        if init == "custom" else {}
+    kwargs = dict(n_components=3, init=init, random_state=0, max_iter=30, tol=1e-3)
+    W, H, n_iter = _fit(X, **custom, **kwargs)
+    X_scaled = np.ldexp(X, 2 * exponent)
+    assert np.isfinite(X_scaled).all() and X_scaled.dtype == dtype
+    W_s, H_s, n_iter_s = _fit(X_scaled, **scaled_custom, **kwargs)
+    assert W_s.dtype == H_s.dtype == dtype
+    assert n_iter_s == n_iter
+    assert_array_equal(W_s, np.ldexp(W, exponent))
+    assert_array_equal(H_s, np.ldexp(H, exponent))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e200), (np.float64, 1e300),
+                                          (np.float64, 1.7e308), (np.float32, 1e30),
+                                          (np.float32, 3e38), (np.float64, 1e-310),
+                                          (np.float32, 1e-40)])
+@pytest.mark.parametrize("init", INITS)
+def test_huge_and_tiny_X_never_give_nan(dtype, scale, init, sparse):
+    X = (_data(10, 7) * scale / 1.0001).astype(dtype)
+    X = sp.csr_matrix(X) if sparse else X
+    estimator = NMF(3, init=init, random_state=0, max_iter=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # no RuntimeWarning either
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W = estimator.fit_transform(X)
+    H = estimator.components_
+    assert W.dtype == H.dtype == dtype
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+    assert W.any() and H.any()                   # not a degenerate all-zero answer
+    error = np.sqrt(2 * _objective_ld(X, W, H))
+    norm = np.sqrt(2 * _objective_ld(X, 0 * W, H))
+    assert error < 0.5 * norm                    # a real fit, at X's own scale
+    if np.isfinite(float(error)):
+        floor = 4 * float(np.sqrt(np.finfo(dtype).eps)) * float(norm) if sparse else 0.0
+        assert estimator.reconstruction_err_ == pytest.approx(float(error), rel=1e-3,
+                                                              abs=floor)
+
+
+def test_longdouble_beyond_float64_is_refused_clearly():
+    X = np.ones((3, 3), np.longdouble)
+    X[1, 2] = np.longdouble("1e400")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"X must not contain NaN or infinity \(its "
+                           r"float128 entries are computed in float64"):
+            nnf(X, n_components=1)
+
+
+def test_custom_factors_beyond_float32_are_refused_clearly():
+    X = _data(dtype=np.float32)
+    with pytest.raises(ValueError, match=r"W must not contain NaN or infinity \(its "
+                       "float64 entries are computed in float32"):
+        nnf(X, np.full((12, 2), 1e300), np.ones((2, 9)), n_components=2, init="custom")
+
+
+# ---- penalties -----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("regularization", ["both", "components", "transformation"])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("alpha", [1e39, 1e300])
+def test_penalties_beyond_the_dtype_give_finite_factors(alpha, l1_ratio, regularization,
+                                                        dtype):
+    X = _data(dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, H, _ = nnf(X, n_components=3, alpha=alpha, l1_ratio=l1_ratio,
+                      regularization=regularization, random_state=0, max_iter=50)
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+    if regularization == "both" and l1_ratio < 1:
+        # The L2 term on both factors makes zero their only minimiser. (With pure L1,
+        # once W is zero the curvature of H's coordinates is zero and CD, like the
+        # textbook rule and scikit-learn, leaves H where it is.)
+        assert np.abs(W).max() < 1e-6 and np.abs(H).max() < 1e-6
+    penalised = {"both": W, "components": H, "transformation": W}[regularization]
+    if l1_ratio == 1.0:  # an L1 penalty this large zeroes the first factor it meets
+        assert_array_equal(penalised, 0)
+
+
+# ---- factors the caller gives --------------------------------------------------------
+@pytest.mark.parametrize("W_scale, H_scale", [(1e30, 1e-30), (1e-30, 1e30), (1e19, 1e19)])
+def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale):
+    X = _data(dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # one clear error, no RuntimeWarning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match=r"The factorization overflowed float32: the "
+                           r"W and H \(init='custom'\) given are too large or too unbalanced"):
+            nnf(X, np.full((12, 2), W_scale), np.full((2, 9), H_scale), n_components=2,
+                init="custom", max_iter=5)
+
+
+def test_overflowing_fixed_H_is_refused_naming_it():
+    X = _data(dtype=np.float32)
+    with pytest.raises(ValueError, match=r"the fixed H \(update_H=False\) given"):
+        _fit(X, H=np.full((2, 9), 1e25), update_H=False, max_iter=5)
+
+
+def test_unbalanced_but_representable_custom_factors_are_solved():
+    X = _data()
+    rng = np.random.default_rng(0)
+    W0, H0 = rng.random((12, 2)) * 1e100, rng.random((2, 9)) * 1e-100
+    W, H, _ = _fit(X, W=W0, H=H0, n_components=2, init="custom", max_iter=20)
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+    assert objective(X, W, H) <= objective(X, W0, H0)
+
+
+# ---- sparse and dtype corner cases ---------------------------------------------------
+def test_sparse_duplicates_are_summed_before_the_sign_check():
+    """(-1) + 3 stored at one position is the entry 2: accepted, like its canonical form."""
+    data, indices, indptr = np.array([-1.0, 3.0, 1.0]), np.array([0, 0, 1]), [0, 2, 3, 3]
+    X = sp.csr_matrix((data, indices, indptr), shape=(3, 2))
+    kept = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    W, H, _ = _fit(X, n_components=1, init="random", random_state=0, max_iter=5)
+    W_c, H_c, _ = _fit(sp.csr_matrix(X.toarray()), n_components=1, init="random",
+                       random_state=0, max_iter=5)
+    assert_array_equal(W, W_c)
+    assert_array_equal(H, H_c)
+    for before, after in zip(kept, (X.data, X.indices, X.indptr)):
+        assert_array_equal(before, after)  # the caller's matrix keeps its duplicates
+    with pytest.raises(ValueError, match="X must be non-negative"):
+        nnf(sp.csr_matrix((np.array([-3.0, 1.0]), np.array([0, 0]), [0, 2]), shape=(1, 1)))
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8"])
+def test_big_endian_floats_keep_their_precision(dtype):
+    X = _data().astype(dtype)
+    native = np.dtype(dtype).newbyteorder("=")
+    W, H, _ = _fit(X, n_components=3, random_state=0, max_iter=10)
+    W_n, H_n, _ = _fit(X.astype(native), n_components=3, random_state=0, max_iter=10)
+    assert W.dtype == native
+    assert_array_equal(W, W_n)
+    assert_array_equal(H, H_n)
+
+
+def test_transform_with_the_wrong_number_of_features_names_X():
+    estimator = NMF(2, random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(_data())
+    with pytest.raises(ValueError, match="X has 5 features but the fixed H has 9 columns"):
+        estimator.transform(_data(12, 5))
+
+
+def test_methods_before_fit_raise_not_fitted_error():
+    from nmf._exceptions import NotFittedError
+
+    for method, argument in ((NMF().transform, _data()), (NMF().inverse_transform,
+                                                          np.ones((2, 2)))):
+        with pytest.raises(NotFittedError, match="not fitted yet") as info:
+            method(argument)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
+
+
+@pytest.mark.parametrize("shape, k", [((1, 1), 1), ((1, 1), 5), ((1, 300), 4),
+                                      ((300, 1), 4), ((2, 2), 7)])
+def test_tiny_and_extreme_shapes(shape, k):
+    X = np.random.default_rng(0).random(shape) + 0.1
+    W, H, _ = _fit(X, n_components=k, random_state=0, max_iter=300, tol=1e-8)
+    assert W.shape == (shape[0], k) and H.shape == (k, shape[1])
+    assert np.linalg.norm(X - W @ H) <= 1e-3 * np.linalg.norm(X)  # rank-1-fittable X

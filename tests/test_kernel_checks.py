@@ -1,0 +1,92 @@
+"""The compiled kernels called wrongly from Python raise; they never touch memory they
+were not given. Runs on the debug build too, where Cython's bounds checks would turn
+an unchecked shape into an IndexError instead of silent corruption."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nmf._cd_fast import cd_sweep
+
+from _reference import hals_sweep
+
+PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=300,
+                    suppress_health_check=[HealthCheck.too_slow])
+MISUSE = (ValueError, TypeError, OverflowError)  # OverflowError: n_threads beyond C int
+
+
+@st.composite
+def _operand(draw, shape, dtype):
+    """An array meant to have `shape` and `dtype`; sometimes not, or laid out wrongly."""
+    flaw = draw(st.sampled_from(["none"] * 6 + ["shape", "dtype", "layout", "readonly",
+                                                "ndim", "none_object", "list"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if flaw == "shape":
+        shape = tuple(max(0, s + draw(st.integers(-2, 2))) for s in shape)
+    if flaw == "ndim":
+        shape = shape + (1,) if draw(st.booleans()) else shape[:-1]
+    if flaw == "dtype":
+        dtype = draw(st.sampled_from([np.float32, np.float64, np.int32, np.int64,
+                                      np.complex128, np.float16]))
+    A = rng.random(shape).astype(dtype) if np.dtype(dtype).kind in "fc" else \
+        rng.integers(0, 3, shape).astype(dtype)
+    if flaw == "layout" and A.ndim == 2:
+        A = np.asfortranarray(A) if draw(st.booleans()) else \
+            np.repeat(A, 2, axis=1)[:, ::2]
+    if flaw == "layout" and A.ndim == 1:
+        A = np.repeat(A, 2)[::2]
+    if flaw == "readonly":
+        A.setflags(write=False)
+    if flaw == "none_object":
+        return None
+    if flaw == "list":
+        return A.tolist()
+    return A
+
+
+@PROPERTY
+@given(data=st.data(), n=st.integers(0, 40), k=st.integers(0, 6),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       n_threads=st.sampled_from([1, 2, 0, -3, 10**6, 2**31]))
+def test_cd_sweep_misuse_raises_and_leaves_W_alone(data, n, k, dtype, n_threads):
+    W = data.draw(_operand((n, k), dtype))
+    gram = data.draw(_operand((k, k), dtype))
+    cross = data.draw(_operand((n, k), dtype))
+    if k:
+        order = np.random.default_rng(n).permutation(k).astype(np.intp)
+        if data.draw(st.booleans()):
+            order[data.draw(st.integers(0, k - 1))] = data.draw(st.sampled_from(
+                [-1, k, 2**40, -(2**40)]))
+    else:
+        order = np.zeros(0, np.intp)
+    order = data.draw(st.sampled_from([order, order.astype(np.int32), order[::-1].copy()]))
+    row_violation = data.draw(_operand((n,), np.float64))
+    W_before = np.array(W, copy=True) if isinstance(W, np.ndarray) else None
+    try:
+        violation = cd_sweep(W, gram, cross, order, row_violation, n_threads)
+    except MISUSE:
+        if W_before is not None:
+            assert np.array_equal(W, W_before)
+        return
+    # Accepted: every operand was right, and the result is the textbook sweep's.
+    for A, shape in ((W, (n, k)), (gram, (k, k)), (cross, (n, k))):
+        assert isinstance(A, np.ndarray) and A.shape == shape and A.dtype == W.dtype
+    assert row_violation.shape == (n,) and ((0 <= order) & (order < k)).all()
+    expected, expected_violation = hals_sweep(W_before.astype(np.float64), gram, cross,
+                                              order)
+    tol = 1e-4 if W.dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(W, expected, rtol=tol, atol=tol)
+    assert violation == pytest.approx(expected_violation, rel=10 * tol, abs=tol)
+
+
+def test_cd_sweep_survives_absurd_thread_counts():
+    """OpenMP aborts the process when asked for ~10**5 threads: the kernel caps them."""
+    n, k = 5000, 3
+    rng = np.random.default_rng(0)
+    W, gram, cross = rng.random((n, k)), np.eye(k), rng.random((n, k))
+    expected = W.copy()
+    cd_sweep(expected, gram, cross, np.arange(k, dtype=np.intp), np.empty(n), 1)
+    for n_threads in (100_000, 2**31 - 1):
+        W_try = W.copy()
+        cd_sweep(W_try, gram, cross, np.arange(k, dtype=np.intp), np.empty(n), n_threads)
+        np.testing.assert_array_equal(W_try, expected)
