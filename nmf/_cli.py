@@ -1,10 +1,10 @@
 """The `nmf` command: fit, transform, info, and the built-in example (the default).
 
 Exit status: 0 on success, 2 on an error (one line on stderr, never a traceback, no
-output file left), 130 when interrupted by Ctrl-C (SIGINT), 143 on SIGTERM. Reading and fitting run in a worker
-thread while the main thread waits, draws the progress line and receives Ctrl-C, so an
-interruption is handled within a fraction of a second even while a compiled kernel
-runs; outputs are written only once the work is complete.
+output file left), 130 on Ctrl-C (SIGINT), 143 on SIGTERM. Reading and fitting run in
+a worker thread while the main thread waits, draws the progress line and receives the
+signals, so an interruption is handled within a fraction of a second even while a
+compiled kernel runs; outputs are written only once the work is complete.
 """
 import argparse
 import contextlib
@@ -31,17 +31,15 @@ _ERRORS = (ValueError, TypeError, OSError, MemoryError)
 
 
 # ---- option values ------------------------------------------------------------------
-def _number(text, kind, low, high=math.inf, low_open=False):
+def _number(text, kind, low, high=math.inf):
+    """text as a kind (int or float) in [low, high], or an argparse error."""
     try:
         value = kind(text)
     except ValueError:
         value = None
-    below = value is not None and (value <= low if low_open else value < low)
-    if value is None or not math.isfinite(value) or below or value > high:
+    if value is None or not math.isfinite(value) or not low <= value <= high:
         what = "an integer" if kind is int else "a number"
-        bounds = f"> {low}" if low_open else f">= {low}"
-        if high < math.inf:
-            bounds = f"in [{low}, {high}]"
+        bounds = f"in [{low}, {high}]" if high < math.inf else f">= {low}"
         raise argparse.ArgumentTypeError(f"must be {what} {bounds}; got {text!r}")
     return value
 
@@ -115,7 +113,8 @@ def _parser():
                        help="show progress on stderr even when it is not a terminal")
 
     command = commands.add_parser(
-        "example", parents=[solver, compute, messages], help="factorize the built-in example (the default)",
+        "example", parents=[solver, compute, messages],
+        help="factorize the built-in example (the default)",
         description="Factorize the built-in example, a TF-IDF matrix of 2,000 Debian"
                     " package descriptions, and print the topics found.")
     command.add_argument("-k", "--n-components", type=_positive_int, default=10,
@@ -164,7 +163,9 @@ def _duration(seconds):
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 class _Progress:
@@ -219,12 +220,13 @@ class _Progress:
         n_iter, ratio, _ = self.history[-1]
         remaining = self.remaining()
         remaining = "" if remaining is None else f"  remaining ~{_duration(remaining)}"
-        return (f"iteration {n_iter}/{self.max_iter}  violation {ratio:.2e}"
-                f" (stops at {self.tol:g})  {elapsed}{remaining}")
+        return (f"iteration {n_iter}/{self.max_iter}  relative violation {ratio:.2e}"
+                f" (stop at {self.tol:.0e})  {elapsed}{remaining}")
 
     def draw(self, final=False):
         now = time.monotonic()
-        if not self.enabled or (not final and now - self.last_drawn < (0.2 if self.live else 1.0)):
+        interval = 0.2 if self.live else 1.0
+        if not self.enabled or (not final and now - self.last_drawn < interval):
             return
         text = self.text()
         if self.live:
@@ -315,7 +317,7 @@ def _run_fit(args):
         progress.phase = f"reading {args.input}"
         X = _io.read_input(args.input, args.dtype)
         params = _solver_params(args, X.shape, args.n_components)
-        progress.phase = f"initializing ({params['init']})"
+        progress.phase = f"fitting ({params['init']} init, {params['solver']} solver)"
         return X.dtype, params, _factorize(X, params, progress)
 
     dtype, params, (W, H, n_iter, error, seconds, caught) = _in_worker(work, progress)
@@ -389,26 +391,26 @@ def _run_example(args):
         if args.dtype is not None:
             X = X.astype(args.dtype)
         params = _solver_params(args, X.shape, args.n_components)
-        progress.phase = f"initializing ({params['init']})"
+        progress.phase = f"fitting ({params['init']} init, {params['solver']} solver)"
         return X, terms, packages, params, _factorize(X, params, progress)
 
     X, terms, packages, params, (W, H, n_iter, error, seconds, caught) = _in_worker(
         work, progress)
     _warn(args, caught)
     n, m = X.shape
-    print(f"Built-in example: TF-IDF of {n} Debian package descriptions x {m} terms"
-          f" ({X.dtype}, sparse, {X.nnz / (n * m):.2%} non-zero).")
-    print(f"{params['n_components']} components, solver {params['solver']!r},"
-          f" init {params['init']!r}; per component its top terms, then the packages"
-          " using it most:\n")
+    print(f"Built-in example: TF-IDF of {n} Debian package descriptions, {m} terms,"
+          f" {X.nnz / (n * m):.2%} non-zero ({X.dtype}).")
+    print(f"{params['n_components']} components (solver {params['solver']!r}, init"
+          f" {params['init']!r}), each with its top terms and the packages using it most:\n")
     width = len(str(len(H)))
     for t, (top_terms, top_packages) in enumerate(
             _example.topics(W, H, terms, packages, args.top), start=1):
         print(f"{t:{width}d}  {' '.join(top_terms)}")
         print(f"{'':{width}}    e.g. {', '.join(top_packages)}")
     norm_X = math.sqrt(float(X.data.astype(np.float64) @ X.data))
-    print(f"\nreconstruction error ||X - WH|| = {error:.4g} (||X|| = {norm_X:.4g}),"
-          f" {n_iter} iterations, {seconds:.2f} s on {get_num_threads()} thread(s)")
+    threads = get_num_threads()
+    print(f"\n||X - WH|| = {error:.4g} (||X|| = {norm_X:.4g}) after {n_iter} iterations,"
+          f" {seconds:.2f} s on {threads} thread{'s' if threads > 1 else ''}")
     return 0
 
 
@@ -446,7 +448,8 @@ def _error_line(exc):
 def main(argv=None):
     """Run the `nmf` command with argv (default: sys.argv[1:]); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help",
+                                                                "--version")):
         argv = ["example", *argv]  # `nmf`, `nmf --threads 1`: the built-in example
     args = _parser().parse_args(argv)
     try:

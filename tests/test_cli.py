@@ -178,7 +178,8 @@ def test_messages_quiet_default_verbose(folder, capsys):
     assert capsys.readouterr() == ("", "")
     assert _main(*argv, "--verbose") == 0
     out, err = capsys.readouterr()
-    assert re.search(r"^iteration 3/3  violation \S+ \(stops at 0.0001\)  elapsed", err, re.M)
+    assert re.search(r"^iteration 3/3  relative violation \S+ \(stop at 1e-04\)  elapsed",
+                     err, re.M)
 
 
 class _Terminal(io.StringIO):
@@ -198,7 +199,7 @@ def test_progress_on_a_terminal_rewrites_one_line():
     text = progress.stream.getvalue()
     assert "\n" not in text
     assert text.startswith("\r\x1b[Kreading x.npy  elapsed ")
-    assert re.search(r"\r\x1b\[Kiteration 5/100  violation 3.12e-02 \(stops at 0.001\)"
+    assert re.search(r"\r\x1b\[Kiteration 5/100  relative violation 3.12e-02 \(stop at 1e-03\)"
                      r"  elapsed \S+ s  remaining ~\S+ s", text)
     assert text.endswith("\r\x1b[K")  # erased when done
 
