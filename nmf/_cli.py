@@ -174,7 +174,8 @@ class _Progress:
 
     The worker sets `phase` and calls `record` (the solver's callback); the main thread
     calls `draw` and `close`. On a terminal one line is rewritten in place; otherwise
-    (--verbose) a line is printed at most every second.
+    (--verbose) a line is printed at most every second, and at once when the phase
+    changes (reading, fitting, the first iteration).
     """
 
     _KEEP = 256  # iterations remembered for the estimate, thinned beyond that
@@ -189,6 +190,7 @@ class _Progress:
         self.history = []  # (n_iter, ratio, time)
         self.last_drawn = -math.inf
         self.drawn_text = None
+        self.drawn_phase = None
 
     def record(self, n_iter, ratio):
         history = self.history + [(n_iter, ratio, time.monotonic())]
@@ -225,8 +227,10 @@ class _Progress:
 
     def draw(self, final=False):
         now = time.monotonic()
+        phase = "iterations" if self.history else self.phase
         interval = 0.2 if self.live else 1.0
-        if not self.enabled or (not final and now - self.last_drawn < interval):
+        if not self.enabled or (not final and phase == self.drawn_phase
+                                and now - self.last_drawn < interval):
             return
         text = self.text()
         if self.live:
@@ -234,7 +238,7 @@ class _Progress:
         elif text != self.drawn_text:
             self.stream.write(f"{text}\n")
         self.stream.flush()
-        self.last_drawn, self.drawn_text = now, text
+        self.last_drawn, self.drawn_text, self.drawn_phase = now, text, phase
 
     def close(self):
         """Erase the live line; print the last state when not live."""
@@ -445,6 +449,19 @@ def _error_line(exc):
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+@contextlib.contextmanager
+def _thread_count(n_threads):
+    """Within: the kernels use n_threads (None: leave the setting alone)."""
+    if n_threads is None:
+        yield
+        return
+    set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        set_num_threads(None)
+
+
 def main(argv=None):
     """Run the `nmf` command with argv (default: sys.argv[1:]); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -453,10 +470,10 @@ def main(argv=None):
         argv = ["example", *argv]  # `nmf`, `nmf --threads 1`: the built-in example
     args = _parser().parse_args(argv)
     try:
-        with _sigterm_raises():
-            if args.threads is not None:
-                set_num_threads(args.threads)
-            return args.run(args)
+        with _sigterm_raises(), _thread_count(args.threads):
+            status = args.run(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            return status
     except (KeyboardInterrupt, _Terminated) as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
         print(f"nmf: {'interrupted' if interrupted else 'terminated'}", file=sys.stderr,
@@ -467,9 +484,9 @@ def main(argv=None):
                 sys.stdout.flush()
             os._exit(status)
         return status
-    except BrokenPipeError:  # e.g. `nmf info big.npy | head -1`
+    except BrokenPipeError:  # e.g. `nmf | head -1`: stop quietly, as if killed by SIGPIPE
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_ERROR
+        return 128 + signal.SIGPIPE
     except _ERRORS as exc:
         print(f"nmf: error: {_error_line(exc)}", file=sys.stderr)
         return EXIT_ERROR

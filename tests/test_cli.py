@@ -37,8 +37,10 @@ def _low_rank(n=40, m=12, k=3, seed=0):
 
 
 @pytest.fixture
-def folder(tmp_path):
+def folder(tmp_path, monkeypatch):
+    """A folder holding x.npy, also the working directory of in-process runs."""
     np.save(tmp_path / "x.npy", _low_rank())
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
@@ -82,14 +84,13 @@ def test_fit_then_transform_reproduces_W(folder):
     assert sorted(os.listdir(folder)) == ["model.npz", "w.npy", "x.npy"]
 
 
-def test_force_is_needed_to_overwrite(folder):
-    first = _run(folder, "fit", "x.npy", "-k", 2, "-o", "model.npz")
-    assert first.returncode == 0
+def test_force_is_needed_to_overwrite(folder, capsys):
+    assert _main("fit", "x.npy", "-k", 2, "-o", "model.npz", "-q") == 0
     before = (folder / "model.npz").read_bytes()
     _assert_failed(_run(folder, "fit", "x.npy", "-k", 3, "-o", "model.npz"),
                    r"^nmf: error: model.npz exists; use --force to overwrite it.$")
     assert (folder / "model.npz").read_bytes() == before
-    assert _run(folder, "fit", "x.npy", "-k", 3, "-o", "model.npz", "--force").returncode == 0
+    assert _main("fit", "x.npy", "-k", 3, "-o", "model.npz", "--force", "-q") == 0
     with np.load(folder / "model.npz") as model:
         assert model["H"].shape == (3, 12)
 
@@ -117,13 +118,6 @@ def test_fit_reads_every_format(folder, name, capsys):
     _, W_ref, _, _, _ = factorize(X.astype(dtype), n_components=3, init="nndsvd", tol=0,
                                   max_iter=50, random_state=0)
     assert_allclose(W, W_ref, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6)
-
-
-@pytest.fixture(autouse=True)
-def _in_folder(request, monkeypatch):
-    """In-process runs (main([...])) work in the test's folder, like the subprocesses."""
-    if "folder" in request.fixturenames:
-        monkeypatch.chdir(request.getfixturevalue("folder"))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -193,8 +187,7 @@ def test_progress_on_a_terminal_rewrites_one_line():
     progress.draw()
     for n_iter in range(1, 6):
         progress.record(n_iter, 0.5 ** n_iter)
-    progress.last_drawn = -np.inf
-    progress.draw()
+    progress.draw()  # the first iteration is shown at once
     progress.close()
     text = progress.stream.getvalue()
     assert "\n" not in text
@@ -202,6 +195,22 @@ def test_progress_on_a_terminal_rewrites_one_line():
     assert re.search(r"\r\x1b\[Kiteration 5/100  relative violation 3.12e-02 \(stop at 1e-03\)"
                      r"  elapsed \S+ s  remaining ~\S+ s", text)
     assert text.endswith("\r\x1b[K")  # erased when done
+
+
+def test_progress_off_a_terminal_prints_lines_at_phase_changes():
+    progress = _cli._Progress(True, io.StringIO(), max_iter=100, tol=1e-3)
+    for phase in ("reading x.npy", "fitting"):
+        progress.phase = phase
+        progress.draw()
+        progress.draw()  # within the second: nothing new
+    progress.record(1, 1.0)
+    progress.draw()
+    progress.record(2, 0.5)
+    progress.draw()  # within the second: not shown now ...
+    progress.close()  # ... but as the last state
+    lines = progress.stream.getvalue().splitlines()
+    assert [line.split("  ")[0] for line in lines] == [
+        "reading x.npy", "fitting", "iteration 1/100", "iteration 2/100"]
 
 
 def test_progress_is_silent_when_disabled():
@@ -263,7 +272,7 @@ def _corrupt(folder):
     (folder / "x.xyz").write_text("1\n")
 
 
-@pytest.mark.parametrize("args, message", [
+_ERRORS = [
     (["fit", "missing.npy", "-k", 2, "-o", "m.npz"],
      r"^nmf: error: missing.npy: No such file or directory$"),
     (["fit", "x.xyz", "-k", 2, "-o", "m.npz"],
@@ -296,25 +305,48 @@ def _corrupt(folder):
      r"^nmf: error: wide.npy has 20 columns but the model m.npz was fitted on 12.$"),
     (["info", "x.npy", "bad.npy"], r"^nmf: error: bad.npy: cannot read it as .npy"),
     (["frobnicate"], r"^nmf: error: argument COMMAND: invalid choice: 'frobnicate'"),
-])
-def test_errors_are_one_line_with_status_2_and_leave_no_file(folder, args, message):
+]
+
+
+def _failing_run(folder, args, in_process, capsys=None):
+    """Run a command expected to fail; check that it leaves the folder as it was."""
     _corrupt(folder)
     if "m.npz" in args and args[0] == "transform":
         assert _main("fit", "x.npy", "-k", 2, "-o", "m.npz", "-q") == 0
     before = sorted(os.listdir(folder))
-    result = _run(folder, *args)
+    if in_process:
+        try:
+            status = _main(*args)
+        except SystemExit as exc:  # argparse's way out
+            status = exc.code
+        out, err = capsys.readouterr()
+        result = subprocess.CompletedProcess(args, status, out, err)
+    else:
+        result = _run(folder, *args)
     if args[0] == "info":  # what was read before the error is printed
         assert result.stdout.startswith("x.npy\n")
         result.stdout = ""
-    _assert_failed(result, message)
     assert sorted(os.listdir(folder)) == before
+    return result
+
+
+@pytest.mark.parametrize("args, message", _ERRORS)
+def test_errors_are_one_line_with_status_2_and_leave_no_file(folder, args, message, capsys):
+    _assert_failed(_failing_run(folder, args, True, capsys), message)
+
+
+@pytest.mark.parametrize("args, message", [_ERRORS[i] for i in (0, 2, 3, 5, 14, 15)])
+def test_errors_of_the_real_command(folder, args, message):
+    """The same, for one error of each kind, as a separate process: exit status and
+    no traceback at the interpreter's level."""
+    _assert_failed(_failing_run(folder, args, False), message)
 
 
 @pytest.mark.parametrize("sent, status, word", [(signal.SIGINT, 130, "interrupted"),
                                                 (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_stops_a_long_fit_within_a_second(tmp_path, sent, status, word):
-    np.save(tmp_path / "big.npy", np.random.default_rng(0).random((2000, 1000), np.float32))
-    command = [sys.executable, "-m", "nmf", "fit", "big.npy", "-k", "30", "-o", "m.npz",
+    np.save(tmp_path / "big.npy", np.random.default_rng(0).random((1000, 600), np.float32))
+    command = [sys.executable, "-m", "nmf", "fit", "big.npy", "-k", "20", "-o", "m.npz",
                "--tol", "0", "--max-iter", "1000000000", "--verbose"]
     with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True) as process:
@@ -336,12 +368,15 @@ def test_a_signal_stops_a_long_fit_within_a_second(tmp_path, sent, status, word)
     assert os.listdir(tmp_path) == ["big.npy"]
 
 
-def test_help_and_version(tmp_path):
-    result = _run(tmp_path, "--help")
-    assert result.returncode == 0
-    for command in ("example", "fit", "transform", "info"):
-        assert command in result.stdout
-    assert _run(tmp_path, "--version").stdout == "nmf 0.1.0\n"
+@pytest.mark.parametrize("command", [[], ["fit"], ["transform"], ["info"], ["example"]])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit:
+        _main(*command, "--help")
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: {' '.join(['nmf', *command])} ")
+    if not command:
+        assert all(name in out for name in ("example", "fit", "transform", "info"))
 
 
 def test_console_script_is_installed(tmp_path):

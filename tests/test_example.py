@@ -75,8 +75,10 @@ def test_nmf_without_arguments_prints_topics(tmp_path):
 
 
 def test_example_options(capsys):
+    from nmf import get_num_threads
     from nmf._cli import main
 
+    threads = get_num_threads()
     assert main(["example", "-k", "3", "--top", "4", "--threads", "1", "--max-iter", "5",
                  "--quiet"]) == 0
     out, err = capsys.readouterr()
@@ -84,6 +86,7 @@ def test_example_options(capsys):
     topics = [line.split()[1:] for line in out.splitlines() if re.match(r"^\d  \S", line)]
     assert len(topics) == 3 and all(len(words) == 4 for words in topics)
     assert re.search(r"after 5 iterations, .* on 1 thread$", out.splitlines()[-1])
+    assert get_num_threads() == threads  # --threads holds for the command only
 
 
 @pytest.mark.skipif("NMF_DATA_DIR" not in os.environ,
