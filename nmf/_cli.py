@@ -8,6 +8,7 @@ compiled kernel runs; outputs are written only once the work is complete.
 """
 import argparse
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -360,12 +361,15 @@ def _run_transform(args):
 
 
 def _run_info(args):
-    for path in args.inputs:
+    def describe(path):
         X = _io.read_matrix(path)
         try:
-            facts = _io.describe(X)
+            return _io.describe(X)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}.") from exc
+
+    for path in args.inputs:  # in the worker, so that Ctrl-C works on a huge file too
+        facts = _in_worker(functools.partial(describe, path), _Progress(False, sys.stderr))
         usable = facts["non_finite"] == 0 and (facts["min"] is None or facts["min"] >= 0)
         lines = [
             f"{path}",
@@ -376,7 +380,7 @@ def _run_info(args):
             f"  min, max    {facts['min']:.6g}, {facts['max']:.6g}"
             if facts["min"] is not None else "  min, max    none (no finite entry)",
         ]
-        if facts["stored"] != X.shape[0] * X.shape[1]:
+        if facts["stored"] != facts["shape"][0] * facts["shape"][1]:
             lines.insert(4, f"  stored      {facts['stored']} entries")
         if facts["non_finite"]:
             lines.append(f"  non-finite  {facts['non_finite']} entries (NaN or infinity)")

@@ -1,5 +1,6 @@
 """The command line's files: every input format, describing, safe writing, models."""
 import gzip
+import io
 import json
 import os
 
@@ -23,8 +24,11 @@ def _write(path, X):
     name = path.name
     if name.endswith(".npy"):
         np.save(path, X)
-    elif name.endswith(".mtx"):
-        scipy.io.mmwrite(path, sp.coo_matrix(X))
+    elif ".mtx" in name:
+        text = io.BytesIO()
+        scipy.io.mmwrite(text, sp.coo_matrix(X))
+        content = text.getvalue()
+        path.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
     elif name.endswith(".npz"):
         sp.save_npz(path, sp.csr_matrix(X))
     else:
@@ -37,8 +41,8 @@ def _write(path, X):
     return path
 
 
-@pytest.mark.parametrize("name", ["x.npy", "x.npz", "x.mtx", "x.csv", "x.tsv", "x.csv.gz",
-                                  "x.tsv.gz", "X.CSV"])
+@pytest.mark.parametrize("name", ["x.npy", "x.npz", "x.mtx", "x.mtx.gz", "x.csv", "x.tsv",
+                                  "x.csv.gz", "x.tsv.gz", "X.CSV"])
 def test_read_matrix_reads_every_format(tmp_path, name):
     X = _dense()
     read = _io.read_matrix(_write(tmp_path / name, X))
