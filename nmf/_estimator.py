@@ -149,12 +149,11 @@ class NMF:
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X, W, H, n_iter, info = self._factorize(X, W, H, self.init, True, self.n_components)
+        X, W, H, n_iter, _ = self._factorize(X, W, H, self.init, True, self.n_components)
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_iter_ = n_iter
-        # X comes back as the solver saw it: scaled by 4**-scale_exponent.
-        self.reconstruction_err_ = reconstruction_error(X, W, H, info["scale_exponent"])
+        self.reconstruction_err_ = reconstruction_error(X, W, H)
         if self.solver == "pg":
             self.comp_sparseness_ = hoyer_sparseness(H)
             self.data_sparseness_ = hoyer_sparseness(W)

@@ -42,12 +42,12 @@ def default_init(n_components, n_samples, n_features):
 def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=True,
               solver="cd", tol=1e-4, max_iter=200, alpha=0.0, l1_ratio=0.0,
               regularization=None, random_state=None, verbose=0, shuffle=False,
-              nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
+              nls_max_iter=2000, sparseness=None, beta=1, eta=0.1, callback=None):
     """The work behind non_negative_factorization; returns (X, W, H, n_iter, info).
 
-    X is returned as converted and scaled by 4**-info["scale_exponent"] (see
-    nmf/_scaling.py), as the solver saw it; W and H are the factors of X itself. info
-    also holds solver-specific results.
+    X is returned as converted (the estimator computes its error on it); info holds
+    solver-specific results. callback(n_iter, violation_ratio), solver='cd' only, is
+    called after each iteration (the command line's progress display).
     """
     X = v.check_X(X)
     n_samples, n_features = X.shape
@@ -111,11 +111,11 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
 
     # X of extreme magnitude is solved as X * 4**-e, its factors scaled by 2**-e: the
     # same CD iterates, bit for bit, without overflow (nmf/_scaling.py).
-    e, X, (l1_W, l2_W, l1_H, l2_H) = scale_problem(
+    e, X_solved, (l1_W, l2_W, l1_H, l2_H) = scale_problem(
         X, _regularization_terms(alpha, l1_ratio, regularization))
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
     if update_H and init != "custom":
-        W, H = initial_factors(X, n_components, init, rng)
+        W, H = initial_factors(X_solved, n_components, init, rng)
     elif e:
         H = np.ldexp(H, -e)
         np.ldexp(W, -e, out=W)
@@ -127,13 +127,13 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     with np.errstate(all="ignore"):
         if solver == "cd":
             n_iter = fit_coordinate_descent(
-                X, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
-                l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng, verbose=verbose,
-                n_threads=n_threads)
+                X_solved, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W,
+                l1_H=l1_H, l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng,
+                verbose=verbose, n_threads=n_threads, callback=callback)
         else:
             from ._pg import fit_projected_gradient
             n_iter = fit_projected_gradient(
-                X, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter,
+                X_solved, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter,
                 l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, update_H=update_H,
                 sparseness=sparseness, beta=beta, eta=eta, verbose=verbose,
                 n_threads=n_threads)
@@ -145,7 +145,6 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                 np.ldexp(H, e, out=H)
     if not (np.isfinite(W).all() and np.isfinite(H).all()):
         raise _overflow_error(dtype, init, update_H)
-    info["scale_exponent"] = e
     return X, W, H, n_iter, info
 
 

@@ -83,10 +83,12 @@ def scale_problem(X, penalties):
     return e, X, scaled
 
 
-def reconstruction_error(X_scaled, W, H, e):
-    """||X - W H||_Fro from X_scaled = X * 4**-e and the factors of X itself."""
+def reconstruction_error(X, W, H):
+    """||X - W H||_Fro, computed on X * 4**-e and the factors * 2**-e when X's
+    magnitude needs it (its square would overflow): inf only beyond float64's range."""
+    e = _normalizing_exponent(X, force=False)
     if e:
-        W = np.ldexp(W, -e)
-        H = np.ldexp(H, -e)
-    error = math.sqrt(squared_residual(X_scaled, W, np.ascontiguousarray(H.T)))
+        _, X, _ = scale_problem(X, (0.0, 0.0, 0.0, 0.0))
+        W, H = np.ldexp(W, -e), np.ldexp(H, -e)
+    error = math.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T)))
     return error * 2.0 ** (2 * e)  # inf, not an OverflowError, beyond float64's range
