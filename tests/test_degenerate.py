@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
-from nmf import NMF, ConvergenceWarning
+from nmf import NMF, ConvergenceWarning, NotFittedError
 from nmf import non_negative_factorization as nnf
 
 from _reference import objective
@@ -269,8 +269,6 @@ def test_transform_with_the_wrong_number_of_features_names_X():
 
 
 def test_methods_before_fit_raise_not_fitted_error():
-    from nmf._exceptions import NotFittedError
-
     for method, argument in ((NMF().transform, _data()), (NMF().inverse_transform,
                                                           np.ones((2, 2)))):
         with pytest.raises(NotFittedError, match="not fitted yet") as info:
