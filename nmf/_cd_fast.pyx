@@ -7,7 +7,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport fabs
 
-from ._threads import MAX_THREADS
+from ._threads import thread_limit
 
 
 cdef inline double _sweep_row(floating *w, const floating *gram, const floating *cross,
@@ -58,8 +58,9 @@ def cd_sweep(
             raise ValueError(f"order must hold component indices in [0, {k}); got {order[j]}.")
     if n == 0 or k == 0:
         return 0.0
-    # More threads than rows is waste; tens of thousands make OpenMP abort the process.
-    n_threads = max(1, min(n_threads, n, MAX_THREADS))
+    # More threads than rows is waste; tens of thousands make OpenMP abort the process,
+    # and any but one hang a forked child (nmf/_threads.py).
+    n_threads = max(1, min(n_threads, n, thread_limit()))
     with nogil:
         for i in prange(n, num_threads=n_threads, schedule="static"):
             row_violation[i] = _sweep_row(&W[i, 0], &gram[0, 0], &cross[i, 0],

@@ -1,7 +1,10 @@
 """Fits in several Python threads at once: the same bits as serial runs, and the
-compiled kernels really release the GIL (another Python thread keeps running)."""
+compiled kernels really release the GIL (another Python thread keeps running). Fits
+in processes forked after a parallel fit neither hang nor change."""
+import multiprocessing
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -9,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
+import nmf
 from nmf import NMF
 from nmf import non_negative_factorization as nnf
 from nmf._cd_fast import cd_sweep
@@ -137,3 +141,29 @@ def test_a_whole_fit_lets_other_python_threads_run(solver, sparse):
             lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=10,
                         random_state=0))
     assert pause < 0.5 * duration, (duration, pause)
+
+
+def _parallel_fit(solver):
+    X = np.random.default_rng(0).random((3000, 300))  # big enough to run on threads
+    return nnf(X, n_components=12, solver=solver, tol=0, max_iter=5, random_state=0)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_process_forked_after_a_parallel_fit_fits_without_hanging(solver):
+    """GNU OpenMP's threads do not survive fork(): a child that started a parallel
+    region after its parent did would wait forever. Forked children run serially."""
+    nmf.set_num_threads(2)
+    try:
+        expected = _parallel_fit(solver)          # the parent's OpenMP pool is alive
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork + threads
+            pool = multiprocessing.get_context("fork").Pool(1)
+        try:
+            result = pool.apply_async(_parallel_fit, (solver,)).get(timeout=30)
+        finally:
+            pool.terminate()
+            pool.join()
+    finally:
+        nmf.set_num_threads(None)
+    for a, b in zip(result, expected):
+        assert_array_equal(a, b)
