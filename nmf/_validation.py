@@ -90,6 +90,9 @@ def check_X(X, name="X"):
     else:
         if isinstance(X, np.matrix):
             X = X.A
+        if np.ma.is_masked(X):  # np.asarray would use the hidden values
+            raise TypeError(f"{name} has masked entries; NMF needs every value: fill them"
+                            f" ({name}.filled(value)) or drop them first.")
         X = _as_array(X, name)
         source_dtype = X.dtype
         _check_dtype_kind(X.dtype, name)

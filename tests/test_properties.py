@@ -485,7 +485,7 @@ def test_an_invalid_estimator_parameter_is_refused_in_fit_naming_it(name, value)
 
 X_FLAWS = ["nan", "inf", "negative", "tiny_negative", "complex", "object", "1-D", "3-D",
            "no_rows", "no_columns", "strings", "datetime", "ragged", "scalar",
-           "beyond_float64"]
+           "beyond_float64", "masked", "sparse_1-D"]
 
 
 @st.composite
@@ -523,6 +523,12 @@ def invalid_X(draw, flaw):
     elif flaw == "beyond_float64":
         X = X.astype(np.longdouble)
         X[i, j] = np.longdouble("1e400")
+    elif flaw == "masked":
+        X = np.ma.masked_array(X.astype(np.float64), mask=np.zeros(X.shape, bool))
+        X[i, j] = np.ma.masked
+        return X
+    elif flaw == "sparse_1-D":
+        return sp.coo_array(X.ravel().astype(np.float64))
     if draw(st.booleans()) and isinstance(X, np.ndarray) and X.ndim == 2 and X.size and \
             X.dtype.kind in "fiuc" and X.dtype != np.float16:  # scipy.sparse has no float16
         X = draw(st.sampled_from([sp.csr_matrix, sp.csc_array, sp.coo_matrix]))(X)
