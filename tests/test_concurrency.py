@@ -17,7 +17,7 @@ from nmf import NMF
 from nmf import non_negative_factorization as nnf
 from nmf._cd_fast import cd_sweep
 
-SOLVERS = ["cd"]
+from _solvers import SOLVERS
 
 
 def _problems():

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-SOLVERS = ["cd"]
+from _solvers import SOLVERS
 
 # A fit that would run for hours, with iterations of a few tens of milliseconds.
 _CHILD = textwrap.dedent("""

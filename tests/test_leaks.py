@@ -11,7 +11,8 @@ from nmf import NMF, ConvergenceWarning
 from nmf import non_negative_factorization as nnf
 from nmf._cd_fast import cd_sweep
 
-SOLVERS = ["cd"]
+from _solvers import SOLVERS
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from nmf import NMF, ConvergenceWarning
 from nmf import non_negative_factorization as nnf
 
+from _solvers import SOLVERS
+
 # The same examples on every run (deterministic CI), no example database on disk;
 # few enough that the file runs in well under a minute, on the debug build too.
 # Categories that must all be covered (dtypes, layouts, formats, flaws) are pytest
@@ -27,7 +29,6 @@ from nmf import non_negative_factorization as nnf
 PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=25,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-SOLVERS = ["cd"]
 DENSE_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                 "uint64", "float16", "float32", "float64", "longdouble", ">f4", ">f8", ">i4"]
 SPARSE_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",

@@ -29,7 +29,8 @@ import nmf
 from nmf import NMF, ConvergenceWarning
 from nmf import non_negative_factorization as nnf
 
-SOLVERS = ["cd"]
+from _solvers import SOLVERS
+
 INITS = ["random", "nndsvd", "nndsvda", "nndsvdar"]
 
 
