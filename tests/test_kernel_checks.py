@@ -1,6 +1,8 @@
 """The compiled kernels called wrongly from Python raise; they never touch memory they
 were not given. Runs on the debug build too, where Cython's bounds checks would turn
 an unchecked shape into an IndexError instead of silent corruption."""
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -90,3 +92,80 @@ def test_cd_sweep_survives_absurd_thread_counts():
         W_try = W.copy()
         cd_sweep(W_try, gram, cross, np.arange(k, dtype=np.intp), np.empty(n), n_threads)
         np.testing.assert_array_equal(W_try, expected)
+
+
+# ---- the projected-gradient kernels (once nmf/_pg_fast is part of the build) --------
+needs_pg = pytest.mark.skipif(importlib.util.find_spec("nmf._pg_fast") is None,
+                              reason="the projected-gradient kernels are not in this build")
+
+
+def _pg_objective(F, gram, cross):
+    F = F.astype(np.float64)
+    return 0.5 * np.sum((F @ gram) * F) - np.sum(cross * F)
+
+
+@needs_pg
+@PROPERTY
+@given(data=st.data(), r=st.integers(0, 30), k=st.integers(0, 5),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       n_threads=st.sampled_from([1, 2, 0, -3, 10**6, 2**31]),
+       tol=st.sampled_from([0.0, 1e-3, -1.0, float("nan")]),
+       max_iter=st.sampled_from([1, 5, 0, -1]))
+def test_pg_kernels_misuse_raises_and_leaves_F_alone(data, r, k, dtype, n_threads, tol,
+                                                      max_iter):
+    from nmf._pg_fast import pg_subproblem, projected_gradient
+
+    F = data.draw(_operand((r, k), dtype))
+    gram = data.draw(_operand((k, k), dtype))
+    if isinstance(gram, np.ndarray) and gram.ndim == 2 and gram.shape[0] == gram.shape[1] \
+            and gram.dtype.kind == "f":
+        gram = np.array(gram @ gram.T, dtype=gram.dtype)  # a Gram matrix: symmetric, PSD
+    cross = data.draw(_operand((r, k), dtype))
+    grad = data.draw(_operand((r, k), dtype))
+    step = data.draw(_operand((r, k), dtype))
+    step_gram = data.draw(_operand((k, k), dtype))
+    F_before = np.array(F, copy=True) if isinstance(F, np.ndarray) else None
+    try:
+        norm_sq, projected_sq = projected_gradient(F, gram, cross, grad, step, n_threads)
+    except MISUSE:
+        if F_before is not None:
+            assert np.array_equal(F, F_before)
+    else:
+        for A, shape in ((F, (r, k)), (gram, (k, k)), (cross, (r, k)), (grad, (r, k))):
+            assert isinstance(A, np.ndarray) and A.shape == shape and A.dtype == F.dtype
+        expected = F.astype(np.float64) @ gram - cross
+        tol_dtype = 1e-4 if F.dtype == np.float32 else 1e-10
+        np.testing.assert_allclose(grad, expected, rtol=tol_dtype, atol=tol_dtype * 10)
+        assert norm_sq == pytest.approx(np.sum(expected**2), rel=10 * tol_dtype,
+                                        abs=tol_dtype)
+        assert 0 <= projected_sq <= norm_sq * (1 + 1e-6) + 1e-12
+    try:
+        pg_subproblem(F, gram, cross, grad, step, step_gram, tol, max_iter, n_threads)
+    except MISUSE:
+        if F_before is not None:
+            assert np.array_equal(F, F_before)
+        return
+    assert tol >= 0 and max_iter >= 1 and step_gram.shape == (k, k)
+    assert np.isfinite(F).all() and (F >= 0).all()
+    if (F_before >= 0).all():
+        start, end = (_pg_objective(A, gram, cross) for A in (F_before, F))
+        assert end <= start + 1e-4 * (abs(start) + 1)
+
+
+@needs_pg
+def test_pg_kernels_survive_absurd_thread_counts():
+    """OpenMP aborts or crashes when asked for ~10**5 threads: the kernels cap them."""
+    from nmf._pg_fast import pg_subproblem, projected_gradient
+
+    r, k = 300_000, 4  # beyond the size at which the passes run on threads
+    rng = np.random.default_rng(0)
+    F, gram, cross = rng.random((r, k)), np.eye(k), rng.random((r, k))
+    buffers = lambda: (np.empty((r, k)), np.empty((r, k)))  # noqa: E731
+    expected = projected_gradient(F, gram, cross, *buffers(), 1)
+    F_expected = F.copy()
+    pg_subproblem(F_expected, gram, cross, *buffers(), np.empty((k, k)), 1e-3, 5, 1)
+    for n_threads in (100_000, 2**31 - 1):
+        assert projected_gradient(F, gram, cross, *buffers(), n_threads) == expected
+        F_try = F.copy()
+        pg_subproblem(F_try, gram, cross, *buffers(), np.empty((k, k)), 1e-3, 5, n_threads)
+        np.testing.assert_array_equal(F_try, F_expected)
