@@ -138,8 +138,8 @@ def test_a_whole_fit_lets_other_python_threads_run(solver, sparse):
         else rng.random((2000, 800))
     with _Ticker() as ticker:
         duration, pause, _ = ticker.measure(
-            lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=10,
-                        random_state=0))
+            lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=4,
+                        nls_max_iter=20, random_state=0))
     assert pause < 0.5 * duration, (duration, pause)
 
 

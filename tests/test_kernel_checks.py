@@ -160,7 +160,10 @@ def test_pg_kernels_survive_absurd_thread_counts():
     r, k = 300_000, 4  # beyond the size at which the passes run on threads
     rng = np.random.default_rng(0)
     F, gram, cross = rng.random((r, k)), np.eye(k), rng.random((r, k))
-    buffers = lambda: (np.empty((r, k)), np.empty((r, k)))  # noqa: E731
+
+    def buffers():
+        return np.empty((r, k)), np.empty((r, k))
+
     expected = projected_gradient(F, gram, cross, *buffers(), 1)
     F_expected = F.copy()
     pg_subproblem(F_expected, gram, cross, *buffers(), np.empty((k, k)), 1e-3, 5, 1)
