@@ -1,0 +1,35 @@
+# Fused float32/float64 wrappers over scipy.linalg.cython_blas, for any kernel.
+#
+# BLAS is column-major: a C-contiguous (r, k) array is the column-major (k, r) matrix
+# A^T with leading dimension k. So the row-major product C = A @ B of C-contiguous
+# A (r, k) and B (k, s) is the column-major C^T = B^T A^T:
+#     gemm(c'N', c'N', s, r, k, 1, &B[0, 0], s, &A[0, 0], k, 0, &C[0, 0], s)
+# and the row-major A.T @ A (k, k) of a C-contiguous A (r, k) is column-major A^T A^T^T:
+#     syrk(c'U', c'N', k, r, 1, &A[0, 0], k, 0, &out[0, 0], k)
+# which fills the row-major lower triangle (out[s, t] with t <= s) only.
+# Sizes are BLAS ints: the caller checks they fit in an int.
+from cython cimport floating
+from scipy.linalg.cython_blas cimport dgemm, dsyrk, sgemm, ssyrk
+
+
+cdef inline void gemm(char transa, char transb, int m, int n, int k, floating alpha,
+                      const floating *a, int lda, const floating *b, int ldb,
+                      floating beta, floating *c, int ldc) noexcept nogil:
+    """c <- alpha * op(a) @ op(b) + beta * c, column-major; op(a) is (m, k)."""
+    if floating is double:
+        dgemm(&transa, &transb, &m, &n, &k, &alpha, <double *> a, &lda, <double *> b,
+              &ldb, &beta, c, &ldc)
+    else:
+        sgemm(&transa, &transb, &m, &n, &k, &alpha, <float *> a, &lda, <float *> b,
+              &ldb, &beta, c, &ldc)
+
+
+cdef inline void syrk(char uplo, char trans, int n, int k, floating alpha,
+                      const floating *a, int lda, floating beta, floating *c,
+                      int ldc) noexcept nogil:
+    """c <- alpha * op(a) @ op(a)^T + beta * c on the `uplo` triangle, column-major;
+    op(a) is (n, k), a is read only."""
+    if floating is double:
+        dsyrk(&uplo, &trans, &n, &k, &alpha, <double *> a, &lda, &beta, c, &ldc)
+    else:
+        ssyrk(&uplo, &trans, &n, &k, &alpha, <float *> a, &lda, &beta, c, &ldc)
