@@ -4,12 +4,23 @@
 # A^T with leading dimension k. So the row-major product C = A @ B of C-contiguous
 # A (r, k) and B (k, s) is the column-major C^T = B^T A^T:
 #     gemm(c'N', c'N', s, r, k, 1, &B[0, 0], s, &A[0, 0], k, 0, &C[0, 0], s)
-# and the row-major A.T @ A (k, k) of a C-contiguous A (r, k) is column-major A^T A^T^T:
+# and the row-major A.T @ A (k, k) of a C-contiguous A (r, k) is the column-major
+# A^T (A^T)^T:
+#     gemm(c'N', c'T', k, k, r, 1, &A[0, 0], k, &A[0, 0], k, 0, &out[0, 0], k)
+# or, for one triangle only (out[s, t] with t <= s, row-major),
 #     syrk(c'U', c'N', k, r, 1, &A[0, 0], k, 0, &out[0, 0], k)
-# which fills the row-major lower triangle (out[s, t] with t <= s) only.
 # Sizes are BLAS ints: the caller checks they fit in an int.
 from cython cimport floating
-from scipy.linalg.cython_blas cimport dgemm, dsyrk, sgemm, ssyrk
+from scipy.linalg.cython_blas cimport ddot, dgemm, dsdot, dsyrk, sgemm, ssyrk
+
+
+cdef inline double dot(int n, const floating *x, int incx, const floating *y,
+                       int incy) noexcept nogil:
+    """sum_i x[i * incx] * y[i * incy], accumulated in double for float32 too."""
+    if floating is double:
+        return ddot(&n, <double *> x, &incx, <double *> y, &incy)
+    else:
+        return dsdot(&n, <float *> x, &incx, <float *> y, &incy)
 
 
 cdef inline void gemm(char transa, char transb, int m, int n, int k, floating alpha,

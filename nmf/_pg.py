@@ -70,8 +70,8 @@ class _Subproblems:
 
     def gradient(self, side):
         """(||gradient||^2, ||projected gradient||^2) of a factor as it is now."""
-        factor, gram, cross, grad, _ = self.prepare(side)
-        return projected_gradient(factor, gram, cross, grad, self.n_threads)
+        factor, gram, cross, grad, step = self.prepare(side)
+        return projected_gradient(factor, gram, cross, grad, step, self.n_threads)
 
     def solve(self, side, tol, max_iter):
         """Run the subproblem in place; return (n_iter, alpha, converged, projected_sq)."""

@@ -6,6 +6,7 @@ def projected_gradient(
     gram: NDArray[np.floating],  # const floating[:, ::1], (k, k)
     cross: NDArray[np.floating],  # const floating[:, ::1], (r, k)
     grad: NDArray[np.floating],  # floating[:, ::1], (r, k) out
+    step: NDArray[np.floating],  # floating[:, ::1], (r, k) work buffer
     n_threads: int = 1,
 ) -> tuple[float, float]: ...
 def pg_subproblem(

@@ -12,11 +12,12 @@ beta = 0.1, at most 20 trial steps per iteration), the step size carried over fr
 iteration to the next. The driver (nmf/_pg.py) owns the outer loop, the tolerances and
 the warnings.
 
-Cost per iteration: one BLAS product F @ G (r x k x k), one BLAS d^T d (r x k x k / 2)
-per trial step (the quadratic term <d, d G> is then <G, d^T d>, a k x k sum), and a
-few single passes over the (r, k) arrays for everything else. The passes run over
-fixed row chunks with per-chunk partial sums added in chunk order, so results do not
-depend on the number of threads.
+Cost per iteration: a BLAS gemm for F @ G and one per trial step for d^T d (k x k;
+the quadratic term <d, d G> is then <G, d^T d>), plus single element-wise passes over
+the (r, k) arrays (gradient and projection, trial step, accepted step) that the
+compiler vectorizes: they hold no reductions. The sums (<grad, d>, the projected
+gradient's norm) are BLAS dot products over fixed chunks, added in chunk order, so
+that results do not depend on the number of threads.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
@@ -24,23 +25,25 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 from libc.limits cimport INT_MAX
 
-from ._blas cimport gemm, syrk
+from ._blas cimport dot, gemm
 
 cdef double SIGMA = 0.01        # sufficient decrease: (1 - SIGMA) <grad, d> + <d, Qd> / 2 < 0
 cdef double STEP_FACTOR = 0.1   # Lin's beta: trial steps shrink or grow by this factor
 cdef int MAX_TRIALS = 20        # trial steps per iteration
 
 cdef enum:
-    MAX_CHUNKS = 64             # passes split the rows into at most this many chunks
-    N_SUMS = 2                  # partial sums a pass returns per chunk
-    # What a pass does (see _pass_chunk).
+    # Entries per BLAS dot call (a pass's sums are dots over such tiles): far below
+    # OpenBLAS's threshold for threading a dot, so the same for any BLAS threads.
+    TILE = 512
+    MAP_CHUNKS = 64             # a parallel pass splits the rows into this many chunks
+    # What a pass does (see _range_sum and _range).
     GRADIENT = 0
-    TRIAL = 1
-    ACCEPT = 2
-    PROJECTED = 3
+    PROJECTED = 1
+    TRIAL = 2
+    ACCEPT = 3
 
-# Threads for the passes only when a pass has at least this many entries.
-cdef Py_ssize_t MIN_PARALLEL_SIZE = 1 << 16
+# Threads for the element-wise passes only when they have at least this many entries.
+cdef Py_ssize_t MIN_PARALLEL_SIZE = 1 << 17
 # Take the GIL to look for a pending signal (Ctrl-C) after about this many
 # multiply-adds: a few milliseconds of work.
 cdef double SIGNAL_CHECK_WORK = 1 << 24
@@ -52,98 +55,116 @@ cdef inline floating _step(floating f, floating g, floating alpha) noexcept nogi
     return x if x > 0 else 0
 
 
-cdef void _pass_chunk(int kind, floating *F, floating *grad, const floating *C,
-                      floating *d, floating alpha, floating alpha_prev, bint compare,
-                      Py_ssize_t start, Py_ssize_t end, double *sums) noexcept nogil:
-    """One pass over the entries [start, end) of the flattened (r, k) arrays.
+cdef void _range(int kind, floating *F, floating *grad, const floating *C, floating *d,
+                 floating alpha, Py_ssize_t start, Py_ssize_t end,
+                 double *sums) noexcept nogil:
+    """One pass over the entries [start, end) of the (r, k) arrays; sums[0:2] += its sums.
 
-    GRADIENT   grad <- grad - C;  sums: ||grad||^2, ||projected grad||^2
-    TRIAL      d <- max(F - alpha grad, 0) - F;  sums: <grad, d>, and (when compare)
-               the number of entries where the candidate differs from the previous
-               candidate max(F - alpha_prev grad, 0)
+    GRADIENT   grad <- grad - C, then d <- max(F - alpha grad, 0) - F (the first trial
+               step, computed here to save a pass); sums: ||projected grad||^2, <grad, d>
+    TRIAL      d <- max(F - alpha grad, 0) - F;  sums: -, <grad, d>
+    PROJECTED  sums: ||projected grad||^2, -
     ACCEPT     F <- max(F - alpha grad, 0)
-    PROJECTED  sums: ||projected grad||^2 (entries with grad < 0 or F > 0)
 
-    Sums are accumulated in double over 4 interleaved lanes (so that the additions
-    overlap), then added in a fixed order.
+    The projected gradient keeps the entries where grad < 0 or F > 0. The loops hold
+    no reductions, so that the compiler vectorizes them; the sums are BLAS dots over
+    tiles that are still in cache, added in order.
     """
-    cdef Py_ssize_t i, j
-    cdef floating f, g, fn
-    cdef double a[4]
-    cdef double b[4]
-    cdef double gg
-    for j in range(4):
-        a[j] = 0
-        b[j] = 0
-    if kind == GRADIENT:
-        for i in range(start, end):
-            g = grad[i] - C[i]
-            grad[i] = g
-            gg = <double> g * g
-            a[i & 3] += gg
-            b[i & 3] += gg if (g < 0 or F[i] > 0) else 0
-    elif kind == TRIAL:
-        for i in range(start, end):
-            f = F[i]
-            g = grad[i]
-            fn = _step(f, g, alpha)
-            d[i] = fn - f
-            a[i & 3] += <double> g * (fn - f)
-            if compare:
-                b[i & 3] += fn != _step(f, g, alpha_prev)
-    elif kind == ACCEPT:
+    cdef floating projected[TILE]
+    cdef floating g
+    cdef Py_ssize_t i, n, tile = start
+    if kind == ACCEPT:
         for i in range(start, end):
             F[i] = _step(F[i], grad[i], alpha)
-    else:
-        for i in range(start, end):
-            g = grad[i]
-            b[i & 3] += <double> g * g if (g < 0 or F[i] > 0) else 0
-    sums[0] = (a[0] + a[1]) + (a[2] + a[3])
-    sums[1] = (b[0] + b[1]) + (b[2] + b[3])
+        return
+    while tile < end:
+        n = min(<Py_ssize_t> TILE, end - tile)
+        if kind == GRADIENT:
+            for i in range(tile, tile + n):
+                g = grad[i] - C[i]
+                grad[i] = g
+                d[i] = _step(F[i], g, alpha) - F[i]
+                projected[i - tile] = g if ((g < 0) | (F[i] > 0)) else 0
+        elif kind == TRIAL:
+            for i in range(tile, tile + n):
+                d[i] = _step(F[i], grad[i], alpha) - F[i]
+        else:
+            for i in range(tile, tile + n):
+                g = grad[i]
+                projected[i - tile] = g if ((g < 0) | (F[i] > 0)) else 0
+        if kind != TRIAL:
+            sums[0] += dot(<int> n, projected, 1, projected, 1)
+        if kind != PROJECTED:
+            sums[1] += dot(<int> n, grad + tile, 1, d + tile, 1)
+        tile += n
 
 
 cdef void _pass(int kind, floating *F, floating *grad, const floating *C, floating *d,
-                floating alpha, floating alpha_prev, bint compare, Py_ssize_t r,
-                Py_ssize_t k, int n_threads, double *sums) noexcept nogil:
-    """Run a pass over all r rows in fixed chunks; sums as in _pass_chunk."""
-    cdef double partial[MAX_CHUNKS * N_SUMS]
-    cdef Py_ssize_t c, n_chunks = min(<Py_ssize_t> MAX_CHUNKS, r)
+                floating alpha, Py_ssize_t r, Py_ssize_t k, int n_threads,
+                double *sums) noexcept nogil:
+    """A pass over all entries (see _range); sums[0:2] <- its sums.
+
+    The rows are split in fixed chunks, run in parallel when the arrays are large, and
+    the chunks' sums are added in order: the same result for any thread count.
+    """
+    cdef double partial[2 * MAP_CHUNKS]
+    cdef Py_ssize_t c, n_chunks = min(<Py_ssize_t> MAP_CHUNKS, r)
+    for c in range(2 * n_chunks):
+        partial[c] = 0
     if n_threads > 1 and r * k >= MIN_PARALLEL_SIZE:
         for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
-            _pass_chunk(kind, F, grad, C, d, alpha, alpha_prev, compare,
-                        (c * r // n_chunks) * k, ((c + 1) * r // n_chunks) * k,
-                        &partial[c * N_SUMS])
+            _range(kind, F, grad, C, d, alpha, (c * r // n_chunks) * k,
+                   ((c + 1) * r // n_chunks) * k, &partial[2 * c])
     else:
         for c in range(n_chunks):
-            _pass_chunk(kind, F, grad, C, d, alpha, alpha_prev, compare,
-                        (c * r // n_chunks) * k, ((c + 1) * r // n_chunks) * k,
-                        &partial[c * N_SUMS])
+            _range(kind, F, grad, C, d, alpha, (c * r // n_chunks) * k,
+                   ((c + 1) * r // n_chunks) * k, &partial[2 * c])
     sums[0] = 0
     sums[1] = 0
     for c in range(n_chunks):
-        sums[0] += partial[c * N_SUMS]
-        sums[1] += partial[c * N_SUMS + 1]
+        sums[0] += partial[2 * c]
+        sums[1] += partial[2 * c + 1]
+
+
+cdef double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
+    """sum x^2 in double: BLAS dots over tiles, added in order."""
+    cdef Py_ssize_t start = 0
+    cdef double total = 0
+    while start < n:
+        total += dot(<int> min(<Py_ssize_t> TILE, n - start), x + start, 1, x + start, 1)
+        start += TILE
+    return total
+
+
+cdef bint _same_step(const floating *F, const floating *grad, floating alpha,
+                     floating other_alpha, Py_ssize_t n) noexcept nogil:
+    """Whether both step sizes give the same candidate (usually decided at once)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if _step(F[i], grad[i], alpha) != _step(F[i], grad[i], other_alpha):
+            return False
+    return True
 
 
 cdef void _gradient(floating *F, const floating *gram, const floating *C, floating *grad,
-                    Py_ssize_t r, Py_ssize_t k, int n_threads, double *sums) noexcept nogil:
-    """grad <- F @ gram - C; sums: ||grad||^2, ||projected grad||^2."""
+                    floating *d, floating alpha, Py_ssize_t r, Py_ssize_t k, int n_threads,
+                    double *sums) noexcept nogil:
+    """grad <- F @ gram - C, d <- max(F - alpha grad, 0) - F;
+    sums <- ||projected grad||^2, <grad, d>."""
     gemm(c'N', c'N', <int> k, <int> r, <int> k, <floating> 1, gram, <int> k, F, <int> k,
          <floating> 0, grad, <int> k)
-    _pass(GRADIENT, F, grad, C, NULL, 0, 0, False, r, k, n_threads, sums)
+    _pass(GRADIENT, F, grad, C, d, alpha, r, k, n_threads, sums)
 
 
 cdef double _quadratic(const floating *gram, const floating *d, floating *dtd,
                        Py_ssize_t r, Py_ssize_t k) noexcept nogil:
-    """<d, d @ gram> = <gram, d^T d>, with d^T d from one BLAS syrk (lower triangle)."""
-    cdef Py_ssize_t s, t
+    """<d, d @ gram> = <gram, d^T d>, with d^T d (k, k) from one BLAS gemm."""
+    cdef Py_ssize_t i
     cdef double total = 0
-    syrk(c'U', c'N', <int> k, <int> r, <floating> 1, d, <int> k, <floating> 0, dtd,
-         <int> k)
-    for s in range(k):
-        total += <double> gram[s * k + s] * dtd[s * k + s]
-        for t in range(s):
-            total += (<double> gram[s * k + t] + gram[t * k + s]) * dtd[s * k + t]
+    gemm(c'N', c'T', <int> k, <int> k, <int> r, <floating> 1, d, <int> k, d, <int> k,
+         <floating> 0, dtd, <int> k)
+    for i in range(k * k):
+        total += <double> gram[i] * dtd[i]
     return total
 
 
@@ -166,6 +187,7 @@ def projected_gradient(
     const floating[:, ::1] gram,    # (k, k) Gram of the other factor, + L2 and sparseness terms
     const floating[:, ::1] cross,   # (r, k) X @ other (or X.T @ other), - L1
     floating[:, ::1] grad,          # (r, k) out: F @ gram - cross
+    floating[:, ::1] step,          # (r, k) work buffer
     int n_threads=1,
 ):
     """Compute the gradient into grad; return (||grad||^2, ||projected grad||^2).
@@ -173,17 +195,20 @@ def projected_gradient(
     The projected gradient keeps the entries where grad < 0 or F > 0.
     """
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef double sums[N_SUMS]
+    cdef double norm_sq
+    cdef double sums[2]
     _check_shape("gram", gram.shape, k, k)
     _check_shape("cross", cross.shape, r, k)
     _check_shape("grad", grad.shape, r, k)
+    _check_shape("step", step.shape, r, k)
     _check_sizes(r, k)
     if r == 0 or k == 0:
         return 0.0, 0.0
     with nogil:
-        _gradient(<floating *> &F[0, 0], &gram[0, 0], &cross[0, 0], &grad[0, 0], r, k,
-                  n_threads, sums)
-    return sums[0], sums[1]
+        _gradient(<floating *> &F[0, 0], &gram[0, 0], &cross[0, 0], &grad[0, 0],
+                  &step[0, 0], 1, r, k, n_threads, sums)
+        norm_sq = _sum_squares(&grad[0, 0], r * k)
+    return norm_sq, sums[0]
 
 
 def pg_subproblem(
@@ -219,16 +244,16 @@ def pg_subproblem(
     arrives during the solve; it looks for one every few milliseconds of work.
     """
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef double sums[N_SUMS]
-    cdef double alpha = 1, alpha_prev = 1, gradd, dQd, work = 0
+    cdef double alpha = 1, alpha_prev = 1, projected_sq = 0, dQd, work = 0
+    cdef double sums[2]     # a pass's sums: ||projected grad||^2, <grad, d>
     cdef double size = <double> r * k, product_work = <double> r * k * k
     cdef int n_iter = 0, trial
-    cdef bint converged = False, sufficient, decrease, growing
+    cdef bint converged = False, sufficient, decrease
     cdef floating *f
     cdef floating *g
     cdef const floating *c
     cdef const floating *q
-    cdef floating *dd
+    cdef floating *d
     cdef floating *dtd
     _check_shape("gram", gram.shape, k, k)
     _check_shape("cross", cross.shape, r, k)
@@ -243,12 +268,14 @@ def pg_subproblem(
     if r == 0 or k == 0:
         return 1, alpha, True, 0.0
     f, g, c, q = &F[0, 0], &grad[0, 0], &cross[0, 0], &gram[0, 0]
-    dd, dtd = &step[0, 0], &step_gram[0, 0]
+    d, dtd = &step[0, 0], &step_gram[0, 0]
     with nogil:
         for n_iter in range(1, max_iter + 1):
-            _gradient(f, q, c, g, r, k, n_threads, sums)
+            # The first trial step (from the current alpha) comes with the gradient.
+            _gradient(f, q, c, g, d, <floating> alpha, r, k, n_threads, sums)
+            projected_sq = sums[0]
             work += product_work + size
-            if sqrt(sums[1]) < tol or sums[1] == 0:
+            if sqrt(projected_sq) < tol or projected_sq == 0:
                 converged = True
                 break
             decrease = False
@@ -257,40 +284,38 @@ def pg_subproblem(
                     work = 0
                     with gil:
                         PyErr_CheckSignals()
-                # Growing the step: count where the candidate differs from the last.
-                growing = trial > 0 and not decrease
-                _pass(TRIAL, f, g, c, dd, <floating> alpha, <floating> alpha_prev,
-                      growing, r, k, n_threads, sums)
-                work += size
-                if growing and sums[1] == 0:
+                if trial > 0 and not decrease and _same_step(f, g, <floating> alpha,
+                                                             <floating> alpha_prev, r * k):
                     # A longer step gives the same candidate: take it (Lin's Hp == Hn).
-                    _pass(ACCEPT, f, g, c, dd, <floating> alpha_prev, 0, False, r, k,
-                          n_threads, sums)
+                    _pass(ACCEPT, f, g, c, d, <floating> alpha_prev, r, k, n_threads,
+                          sums)
                     work += size
                     break
-                gradd = sums[0]
-                dQd = _quadratic(q, dd, dtd, r, k)
-                work += product_work / 2
-                sufficient = (1 - SIGMA) * gradd + 0.5 * dQd < 0
+                if trial > 0:
+                    _pass(TRIAL, f, g, c, d, <floating> alpha, r, k, n_threads, sums)
+                dQd = _quadratic(q, d, dtd, r, k)
+                work += product_work + 2 * size
+                sufficient = (1 - SIGMA) * sums[1] + 0.5 * dQd < 0
                 if trial == 0:
                     decrease = not sufficient
                 if decrease:
                     if sufficient:
-                        _pass(ACCEPT, f, g, c, dd, <floating> alpha, 0, False, r, k,
-                              n_threads, sums)
+                        _pass(ACCEPT, f, g, c, d, <floating> alpha, r, k, n_threads,
+                              sums)
                         work += size
                         break
                     alpha *= STEP_FACTOR
                 elif not sufficient:
                     # Back to the last candidate that passed (never F itself: the
                     # first trial of the growing phase moved F and passed).
-                    _pass(ACCEPT, f, g, c, dd, <floating> alpha_prev, 0, False, r, k,
-                          n_threads, sums)
+                    _pass(ACCEPT, f, g, c, d, <floating> alpha_prev, r, k, n_threads,
+                          sums)
                     work += size
                     break
                 else:
                     alpha_prev = alpha
                     alpha /= STEP_FACTOR
         if not converged:
-            _pass(PROJECTED, f, g, c, dd, 0, 0, False, r, k, n_threads, sums)
-    return n_iter, alpha, converged, sums[1]
+            _pass(PROJECTED, f, g, c, d, 0, r, k, n_threads, sums)
+            projected_sq = sums[0]
+    return n_iter, alpha, converged, projected_sq

@@ -129,8 +129,8 @@ def test_subproblem_leaves_gram_and_cross_alone():
 def test_projected_gradient(dtype):
     F, gram, cross = _problem(dtype)
     F.setflags(write=False)
-    grad = np.empty_like(F)
-    norm_sq, projected_sq = projected_gradient(F, gram, cross, grad)
+    grad, step = np.empty_like(F), np.empty_like(F)
+    norm_sq, projected_sq = projected_gradient(F, gram, cross, grad, step)
     expected = F.astype(np.float64) @ gram.astype(np.float64) - cross.astype(np.float64)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     assert_allclose(grad, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
@@ -144,7 +144,7 @@ def test_empty_factor():
     grad, step, step_gram = _buffers(F)
     gram, cross = np.eye(3), np.empty((0, 3))
     assert pg_subproblem(F, gram, cross, grad, step, step_gram, 0.0, 5) == (1, 1.0, True, 0.0)
-    assert projected_gradient(F, gram, cross, grad) == (0.0, 0.0)
+    assert projected_gradient(F, gram, cross, grad, step) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("name, shape", [
@@ -159,9 +159,9 @@ def test_subproblem_checks_shapes(name, shape):
     with pytest.raises(ValueError, match=f"{name} must have shape"):
         pg_subproblem(F, args["gram"], args["cross"], args["grad"], args["step"],
                       args["step_gram"], 1e-3, 10)
-    if name in ("gram", "cross", "grad"):
+    if name in ("gram", "cross", "grad", "step"):
         with pytest.raises(ValueError, match=f"{name} must have shape"):
-            projected_gradient(F, args["gram"], args["cross"], args["grad"])
+            projected_gradient(F, args["gram"], args["cross"], args["grad"], args["step"])
 
 
 @pytest.mark.parametrize("tol, max_iter, match", [
