@@ -34,7 +34,7 @@ cdef int MAX_TRIALS = 20        # trial steps per iteration
 cdef enum:
     # Entries per BLAS dot call (a pass's sums are dots over such tiles): far below
     # OpenBLAS's threshold for threading a dot, so the same for any BLAS threads.
-    TILE = 512
+    TILE = 2048
     MAP_CHUNKS = 64             # a parallel pass splits the rows into this many chunks
     # What a pass does (see _range_sum and _range).
     GRADIENT = 0
@@ -71,7 +71,7 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
     tiles that are still in cache, added in order.
     """
     cdef floating projected[TILE]
-    cdef floating g
+    cdef floating f, g
     cdef Py_ssize_t i, n, tile = start
     if kind == ACCEPT:
         for i in range(start, end):
@@ -81,13 +81,15 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
         n = min(<Py_ssize_t> TILE, end - tile)
         if kind == GRADIENT:
             for i in range(tile, tile + n):
+                f = F[i]
                 g = grad[i] - C[i]
                 grad[i] = g
-                d[i] = _step(F[i], g, alpha) - F[i]
-                projected[i - tile] = g if ((g < 0) | (F[i] > 0)) else 0
+                d[i] = _step(f, g, alpha) - f
+                projected[i - tile] = g if ((g < 0) | (f > 0)) else 0
         elif kind == TRIAL:
             for i in range(tile, tile + n):
-                d[i] = _step(F[i], grad[i], alpha) - F[i]
+                f = F[i]
+                d[i] = _step(f, grad[i], alpha) - f
         else:
             for i in range(tile, tile + n):
                 g = grad[i]

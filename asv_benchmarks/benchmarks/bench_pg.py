@@ -108,11 +108,11 @@ class PGFit(_OneThread):
 def _median_ratio(benchmark, problem, repeats, min_time=0.2):
     """Median over interleaved pairs of time_numpy / time_compiled; also the medians."""
     def timed(method):
-        calls, start = 0, time.perf_counter()
+        calls, start = 0, time.process_time()
         while True:
             method(problem)
             calls += 1
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
             if elapsed >= min_time:
                 return elapsed / calls
 
