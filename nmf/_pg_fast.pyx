@@ -35,6 +35,9 @@ cdef enum:
     # Entries per BLAS dot call (a pass's sums are dots over such tiles): far below
     # OpenBLAS's threshold for threading a dot, so the same for any BLAS threads.
     TILE = 2048
+    # Below this many multiply-adds a product or sum is a plain loop: a BLAS call
+    # costs more than the arithmetic there.
+    SMALL = 64
     MAP_CHUNKS = 64             # a parallel pass splits the rows into this many chunks
     # What a pass does (see _range_sum and _range).
     GRADIENT = 0
@@ -53,6 +56,17 @@ cdef inline floating _step(floating f, floating g, floating alpha) noexcept nogi
     """The projected step max(f - alpha * g, 0), the same bits wherever it is used."""
     cdef floating x = f - alpha * g
     return x if x > 0 else 0
+
+
+cdef inline double _dot(Py_ssize_t n, const floating *x, const floating *y) noexcept nogil:
+    """sum x * y in double; BLAS unless n is tiny (its call costs more than the sum)."""
+    cdef Py_ssize_t i
+    cdef double total = 0
+    if n >= SMALL:
+        return dot(<int> n, x, 1, y, 1)
+    for i in range(n):
+        total += <double> x[i] * y[i]
+    return total
 
 
 cdef void _range(int kind, floating *F, floating *grad, const floating *C, floating *d,
@@ -95,9 +109,9 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
                 g = grad[i]
                 projected[i - tile] = g if ((g < 0) | (F[i] > 0)) else 0
         if kind != TRIAL:
-            sums[0] += dot(<int> n, projected, 1, projected, 1)
+            sums[0] += _dot(n, projected, projected)
         if kind != PROJECTED:
-            sums[1] += dot(<int> n, grad + tile, 1, d + tile, 1)
+            sums[1] += _dot(n, grad + tile, d + tile)
         tile += n
 
 
@@ -133,7 +147,7 @@ cdef double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t start = 0
     cdef double total = 0
     while start < n:
-        total += dot(<int> min(<Py_ssize_t> TILE, n - start), x + start, 1, x + start, 1)
+        total += _dot(min(<Py_ssize_t> TILE, n - start), x + start, x + start)
         start += TILE
     return total
 
@@ -151,20 +165,40 @@ cdef bint _same_step(const floating *F, const floating *grad, floating alpha,
 cdef void _gradient(floating *F, const floating *gram, const floating *C, floating *grad,
                     floating *d, floating alpha, Py_ssize_t r, Py_ssize_t k, int n_threads,
                     double *sums) noexcept nogil:
-    """grad <- F @ gram - C, d <- max(F - alpha grad, 0) - F;
-    sums <- ||projected grad||^2, <grad, d>."""
-    gemm(c'N', c'N', <int> k, <int> r, <int> k, <floating> 1, gram, <int> k, F, <int> k,
-         <floating> 0, grad, <int> k)
+    """grad <- F @ gram - C (BLAS gemm, or loops when tiny), d <- max(F - alpha grad,
+    0) - F; sums <- ||projected grad||^2, <grad, d>."""
+    cdef Py_ssize_t i, s, t
+    cdef floating total
+    if r * k * k >= SMALL:
+        gemm(c'N', c'N', <int> k, <int> r, <int> k, <floating> 1, gram, <int> k, F, <int> k,
+             <floating> 0, grad, <int> k)
+    else:
+        for i in range(r):
+            for t in range(k):
+                total = 0
+                for s in range(k):
+                    total = total + F[i * k + s] * gram[s * k + t]
+                grad[i * k + t] = total
     _pass(GRADIENT, F, grad, C, d, alpha, r, k, n_threads, sums)
 
 
 cdef double _quadratic(const floating *gram, const floating *d, floating *dtd,
                        Py_ssize_t r, Py_ssize_t k) noexcept nogil:
-    """<d, d @ gram> = <gram, d^T d>, with d^T d (k, k) from one BLAS gemm."""
-    cdef Py_ssize_t i
+    """<d, d @ gram> = <gram, d^T d>, with d^T d (k, k) from one BLAS gemm (or loops
+    when tiny)."""
+    cdef Py_ssize_t i, s, t
     cdef double total = 0
-    gemm(c'N', c'T', <int> k, <int> k, <int> r, <floating> 1, d, <int> k, d, <int> k,
-         <floating> 0, dtd, <int> k)
+    cdef floating entry
+    if r * k * k >= SMALL:
+        gemm(c'N', c'T', <int> k, <int> k, <int> r, <floating> 1, d, <int> k, d, <int> k,
+             <floating> 0, dtd, <int> k)
+    else:
+        for s in range(k):
+            for t in range(k):
+                entry = 0
+                for i in range(r):
+                    entry = entry + d[i * k + s] * d[i * k + t]
+                dtd[s * k + t] = entry
     for i in range(k * k):
         total += <double> gram[i] * dtd[i]
     return total

@@ -253,7 +253,7 @@ buffers = np.empty_like(F), np.empty_like(F), np.empty((20, 20))""",
     ("""from nmf import non_negative_factorization
 X = np.random.default_rng(0).random((3000, 2000))""",
      "non_negative_factorization(X, n_components=20, solver='pg', tol=0, max_iter=10**6)"),
-])
+], ids=["subproblem", "fit"])
 def test_ctrl_c_interrupts_quickly(setup, call):
     code = _INTERRUPTED.format(setup=setup, call=call)
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
