@@ -13,11 +13,15 @@ iteration to the next. The driver (nmf/_pg.py) owns the outer loop, the toleranc
 the warnings.
 
 Cost per iteration: a BLAS gemm for F @ G and one per trial step for d^T d (k x k;
-the quadratic term <d, d G> is then <G, d^T d>), plus single element-wise passes over
-the (r, k) arrays (gradient and projection, trial step, accepted step) that the
-compiler vectorizes: they hold no reductions. The sums (<grad, d>, the projected
-gradient's norm) are BLAS dot products over fixed chunks, added in chunk order, so
-that results do not depend on the number of threads.
+the quadratic term <d, d G> is then <G, d^T d>: half the memory traffic of d @ G and
+no (r, k) product to keep), plus single element-wise passes over the (r, k) arrays:
+gradient with projection and first trial step, each further trial step, the accepted
+step. Those passes are plain loops without reductions in nmf/_pg_passes.h (compiled
+for AVX-512, AVX2 and the baseline, picked at load time where the platform allows);
+their sums (<grad, d>, the projected gradient's norm) are BLAS dots over tiles still in
+cache, added in a fixed order, so that results do not depend on the number of threads.
+Below a few dozen multiply-adds, products and sums are plain loops instead of BLAS
+calls, which cost more than the arithmetic of tiny problems.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
@@ -26,6 +30,23 @@ from libc.math cimport sqrt
 from libc.limits cimport INT_MAX
 
 from ._blas cimport dot, gemm
+
+
+cdef extern from "_pg_passes.h" nogil:
+    void nmf_pg_gradient_d(const double *F, double *grad, const double *C, double *d,
+                           double *projected, double alpha, Py_ssize_t n)
+    void nmf_pg_gradient_s(const float *F, float *grad, const float *C, float *d,
+                           float *projected, float alpha, Py_ssize_t n)
+    void nmf_pg_trial_d(const double *F, const double *grad, double *d, double alpha,
+                        Py_ssize_t n)
+    void nmf_pg_trial_s(const float *F, const float *grad, float *d, float alpha,
+                        Py_ssize_t n)
+    void nmf_pg_accept_d(double *F, const double *grad, double alpha, Py_ssize_t n)
+    void nmf_pg_accept_s(float *F, const float *grad, float alpha, Py_ssize_t n)
+    void nmf_pg_projected_d(const double *F, const double *grad, double *projected,
+                            Py_ssize_t n)
+    void nmf_pg_projected_s(const float *F, const float *grad, float *projected,
+                            Py_ssize_t n)
 
 cdef double SIGMA = 0.01        # sufficient decrease: (1 - SIGMA) <grad, d> + <d, Qd> / 2 < 0
 cdef double STEP_FACTOR = 0.1   # Lin's beta: trial steps shrink or grow by this factor
@@ -39,7 +60,7 @@ cdef enum:
     # costs more than the arithmetic there.
     SMALL = 64
     MAP_CHUNKS = 64             # a parallel pass splits the rows into this many chunks
-    # What a pass does (see _range_sum and _range).
+    # What a pass does (see _range).
     GRADIENT = 0
     PROJECTED = 1
     TRIAL = 2
@@ -53,7 +74,8 @@ cdef double SIGNAL_CHECK_WORK = 1 << 24
 
 
 cdef inline floating _step(floating f, floating g, floating alpha) noexcept nogil:
-    """The projected step max(f - alpha * g, 0), the same bits wherever it is used."""
+    """The projected step max(f - alpha * g, 0): the same operations, so the same bits,
+    as the passes of nmf/_pg_passes.h."""
     cdef floating x = f - alpha * g
     return x if x > 0 else 0
 
@@ -80,34 +102,35 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
     PROJECTED  sums: ||projected grad||^2, -
     ACCEPT     F <- max(F - alpha grad, 0)
 
-    The projected gradient keeps the entries where grad < 0 or F > 0. The loops hold
-    no reductions, so that the compiler vectorizes them; the sums are BLAS dots over
-    tiles that are still in cache, added in order.
+    The element-wise work is in nmf/_pg_passes.h; the sums are dots over tiles that
+    are still in cache, added in order.
     """
     cdef floating projected[TILE]
-    cdef floating f, g
-    cdef Py_ssize_t i, n, tile = start
+    cdef Py_ssize_t n, tile = start
     if kind == ACCEPT:
-        for i in range(start, end):
-            F[i] = _step(F[i], grad[i], alpha)
+        if floating is double:
+            nmf_pg_accept_d(F + start, grad + start, alpha, end - start)
+        else:
+            nmf_pg_accept_s(F + start, grad + start, alpha, end - start)
         return
     while tile < end:
         n = min(<Py_ssize_t> TILE, end - tile)
         if kind == GRADIENT:
-            for i in range(tile, tile + n):
-                f = F[i]
-                g = grad[i] - C[i]
-                grad[i] = g
-                d[i] = _step(f, g, alpha) - f
-                projected[i - tile] = g if ((g < 0) | (f > 0)) else 0
+            if floating is double:
+                nmf_pg_gradient_d(F + tile, grad + tile, C + tile, d + tile, projected,
+                                  alpha, n)
+            else:
+                nmf_pg_gradient_s(F + tile, grad + tile, C + tile, d + tile, projected,
+                                  alpha, n)
         elif kind == TRIAL:
-            for i in range(tile, tile + n):
-                f = F[i]
-                d[i] = _step(f, grad[i], alpha) - f
+            if floating is double:
+                nmf_pg_trial_d(F + tile, grad + tile, d + tile, alpha, n)
+            else:
+                nmf_pg_trial_s(F + tile, grad + tile, d + tile, alpha, n)
+        elif floating is double:
+            nmf_pg_projected_d(F + tile, grad + tile, projected, n)
         else:
-            for i in range(tile, tile + n):
-                g = grad[i]
-                projected[i - tile] = g if ((g < 0) | (F[i] > 0)) else 0
+            nmf_pg_projected_s(F + tile, grad + tile, projected, n)
         if kind != TRIAL:
             sums[0] += _dot(n, projected, projected)
         if kind != PROJECTED:
