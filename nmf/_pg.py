@@ -108,12 +108,18 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     problems = _Subproblems(X, W, Ht, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H,
                             sparseness=sparseness, beta=beta, eta=eta, n_threads=n_threads)
     progress = _Progress(verbose, "pg")
-    if not update_H:
-        return _solve_W(problems, tol, max_iter, nls_max_iter, progress)
+    # An overflow in the products is reported by the check on the initial gradient.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not update_H:
+            return _solve_W(problems, tol, max_iter, nls_max_iter, progress)
+        return _alternate(problems, tol, max_iter, nls_max_iter, progress)
 
+
+def _alternate(problems, tol, max_iter, nls_max_iter, progress):
+    """Lin's outer loop (see fit_projected_gradient)."""
     norm_sq_W, projected_sq_W = problems.gradient("W")
     norm_sq_H, projected_sq_H = problems.gradient("H")
-    g0 = math.sqrt(norm_sq_W + norm_sq_H)
+    g0 = _initial_norm(norm_sq_W + norm_sq_H)
     tol_W = tol_H = max(0.001, tol) * g0
     hit_nls_max_iter = False
     for n_iter in range(1, max_iter + 1):
@@ -132,19 +138,19 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     if tol > 0 and hit_nls_max_iter:
         warnings.warn(
             f"A projected-gradient subproblem stopped at nls_max_iter={nls_max_iter} before"
-            " reaching its tolerance; raise nls_max_iter.", ConvergenceWarning, stacklevel=4)
+            " reaching its tolerance; raise nls_max_iter.", ConvergenceWarning, stacklevel=5)
     projected = math.sqrt(projected_sq_W + projected_sq_H)
     if tol > 0 and not (projected < tol * g0 or projected == 0):
         warnings.warn(
             f"Projected gradient stopped at max_iter={max_iter} before reaching tol={tol};"
-            " raise max_iter or tol.", ConvergenceWarning, stacklevel=4)
+            " raise max_iter or tol.", ConvergenceWarning, stacklevel=5)
     return n_iter
 
 
 def _solve_W(problems, tol, max_iter, nls_max_iter, progress):
     """W's subproblem with H fixed, solved to tol times its initial gradient's norm."""
     norm_sq, _ = problems.gradient("W")
-    g0 = math.sqrt(norm_sq)
+    g0 = _initial_norm(norm_sq)
     for n_iter in range(1, max_iter + 1):
         _, _, converged, projected_sq = problems.solve("W", tol * g0, nls_max_iter)
         progress.report(n_iter, _ratio(math.sqrt(projected_sq), g0), force=converged)
@@ -156,6 +162,14 @@ def _solve_W(problems, tol, max_iter, nls_max_iter, progress):
             f" nls_max_iter={nls_max_iter} iterations before reaching tol={tol}; raise"
             " max_iter, nls_max_iter or tol.", ConvergenceWarning, stacklevel=5)
     return max_iter
+
+
+def _initial_norm(norm_sq):
+    if not math.isfinite(norm_sq):
+        raise ValueError(
+            "The gradient at the start overflows: X, W or H holds values too large for"
+            " their dtype's squares. Scale X down (e.g. X / X.max()).")
+    return math.sqrt(norm_sq)
 
 
 def _ratio(projected, g0):

@@ -26,7 +26,7 @@ calls, which cost more than the arithmetic of tiny problems.
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt
+from libc.math cimport isfinite, sqrt
 from libc.limits cimport INT_MAX
 
 from ._blas cimport dot, gemm
@@ -295,7 +295,8 @@ def pg_subproblem(
     alpha : float
         The step size at return (the next iteration would start from it).
     converged : bool
-        Whether the test passed (F was not moved after the last gradient).
+        Whether the test passed (F was not moved after the last gradient). A gradient
+        with inf or NaN (overflowed inputs) returns at once, not converged, F unchanged.
     projected_norm_sq : float
         ||projected grad||^2 of the returned grad, projected with the returned F.
 
@@ -337,6 +338,8 @@ def pg_subproblem(
             if sqrt(projected_sq) < tol or projected_sq == 0:
                 converged = True
                 break
+            if not isfinite(projected_sq):
+                break       # overflowed Gram or cross product: no step can pass
             decrease = False
             for trial in range(MAX_TRIALS):
                 if work >= SIGNAL_CHECK_WORK:

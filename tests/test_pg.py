@@ -212,6 +212,18 @@ def test_stationary_start_stops_at_once():
     assert_array_equal(H, 0)
 
 
+@pytest.mark.parametrize("update_H", [True, False])
+def test_overflowing_gradient_is_refused(update_H):
+    X, W0, H0 = _data()
+    X = X * 1e160        # (X H^T) fits, its products with the Grams do not
+    with pytest.raises(ValueError, match="overflows"):
+        if update_H:
+            _fit(X, W0 * 1e160, H0 * 1e160)
+        else:
+            non_negative_factorization(X, H=H0 * 1e160, n_components=3, update_H=False,
+                                       solver="pg")
+
+
 def test_verbose_reports(capsys):
     X, W0, H0 = _data()
     _fit(X, W0, H0, verbose=2, max_iter=3, tol=0.0)

@@ -95,6 +95,16 @@ def test_subproblem_at_a_stationary_point_stops_with_zero_tol():
     assert_array_equal(F, 0)
 
 
+def test_subproblem_gives_up_at_once_on_overflow():
+    F0, gram, cross = _problem()
+    gram = gram.copy()
+    gram[0, 0] = np.inf
+    F, _, (n_iter, _, converged, projected_sq) = _solve(F0, gram, cross, 1e-3, 1000)
+    assert (n_iter, converged) == (1, False)
+    assert not np.isfinite(projected_sq)
+    assert_array_equal(F, F0)
+
+
 def test_subproblem_float32():
     F0, gram, cross = _problem(np.float32)
     tol = 1e-4 * _initial_norm(F0, gram, cross)
