@@ -66,8 +66,11 @@ cdef enum:
     TRIAL = 2
     ACCEPT = 3
 
-# Threads for the element-wise passes only when they have at least this many entries.
-cdef Py_ssize_t MIN_PARALLEL_SIZE = 1 << 17
+# Threads for the element-wise passes only when they have at least this many entries:
+# arrays beyond a core's cache, where a pass takes milliseconds. Below, a pass takes
+# microseconds and waking threads (which then spin, competing with BLAS's own) costs
+# more than it saves.
+cdef Py_ssize_t MIN_PARALLEL_SIZE = 1 << 20
 # Take the GIL to look for a pending signal (Ctrl-C) after about this many
 # multiply-adds: a few milliseconds of work.
 cdef double SIGNAL_CHECK_WORK = 1 << 24

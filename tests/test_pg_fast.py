@@ -117,10 +117,10 @@ def test_subproblem_float32():
 
 
 def test_subproblem_same_bits_for_any_thread_count():
-    # 7000 x 20 entries: enough for the passes to run in parallel.
-    F0, gram, cross = _problem(r=7000, k=20, m=30)
-    F1, grad1, result1 = _solve(F0, gram, cross, 0.0, 8, n_threads=1)
-    F2, grad2, result2 = _solve(F0, gram, cross, 0.0, 8, n_threads=2)
+    # 2^20 entries: enough for the passes to run in parallel.
+    F0, gram, cross = _problem(r=1 << 16, k=16, m=20)
+    F1, grad1, result1 = _solve(F0, gram, cross, 0.0, 3, n_threads=1)
+    F2, grad2, result2 = _solve(F0, gram, cross, 0.0, 3, n_threads=2)
     assert result1 == result2
     assert_array_equal(F1, F2)
     assert_array_equal(grad1, grad2)
