@@ -6,10 +6,16 @@ Both run the same iterations from the same start (setup checks it), on one threa
 on the 6x2 example (k=2, where interpreter overhead dominates) and on a dense
 2000 x 1000 problem with k=20. The ratio time_numpy / time_compiled is the speed-up.
 
-Print the ratios (medians of interleaved pairs) with:
+Print the ratios (medians over interleaved pairs of CPU times) with:
     cd asv_benchmarks && python -m benchmarks.bench_pg
-and profile one solver alone (e.g. under `perf record`) with:
-    cd asv_benchmarks && python -m benchmarks.bench_pg --profile 2000x1000 --seconds 20
+The share of a fit spent in BLAS: profile compiled fits alone, and the same process
+without fits (start-up and setup) to subtract, e.g. with Linux perf:
+    cd asv_benchmarks
+    perf record -o fits.data python -m benchmarks.bench_pg --profile 2000x1000 --seconds 20
+    perf record -o setup.data python -m benchmarks.bench_pg --profile 2000x1000 --seconds 0
+    perf report -i fits.data --sort dso -n --stdio     # samples per library; likewise setup
+BLAS share = (BLAS samples of fits - of setup) / (all samples of fits - of setup),
+where the BLAS samples are those in the OpenBLAS libraries (numpy's and scipy's).
 """
 import argparse
 import statistics
