@@ -13,8 +13,8 @@ iteration to the next. The driver (nmf/_pg.py) owns the outer loop, the toleranc
 the warnings.
 
 Cost per iteration: a BLAS gemm for F @ G and one per trial step for d^T d (k x k;
-the quadratic term <d, d G> is then <G, d^T d>: half the memory traffic of d @ G and
-no (r, k) product to keep), plus single element-wise passes over the (r, k) arrays:
+the quadratic term <d, d G> is then <G, d^T d>: no (r, k) product d @ G to write and
+read back, and measured faster than dsymm, dsyrk or dtrmm for these shapes), plus single element-wise passes over the (r, k) arrays:
 gradient with projection and first trial step, each further trial step, the accepted
 step. Those passes are plain loops without reductions in nmf/_pg_passes.h (compiled
 for AVX-512, AVX2 and the baseline, picked at load time where the platform allows);
