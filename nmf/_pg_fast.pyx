@@ -14,14 +14,14 @@ the warnings.
 
 Cost per iteration: a BLAS gemm for F @ G and one per trial step for d^T d (k x k;
 the quadratic term <d, d G> is then <G, d^T d>: no (r, k) product d @ G to write and
-read back, and measured faster than dsymm, dsyrk or dtrmm for these shapes), plus single element-wise passes over the (r, k) arrays:
-gradient with projection and first trial step, each further trial step, the accepted
-step. Those passes are plain loops without reductions in nmf/_pg_passes.h (compiled
-for AVX-512, AVX2 and the baseline, picked at load time where the platform allows);
-their sums (<grad, d>, the projected gradient's norm) are BLAS dots over tiles still in
-cache, added in a fixed order, so that results do not depend on the number of threads.
-Below a few dozen multiply-adds, products and sums are plain loops instead of BLAS
-calls, which cost more than the arithmetic of tiny problems.
+read back, and faster than dsymm, dsyrk or dtrmm for these shapes), plus single
+element-wise passes over the (r, k) arrays: gradient with projection and first trial
+step, each further trial step, the accepted step. Those passes are plain loops without
+reductions in nmf/_pg_passes.h (compiled for AVX-512, AVX2 and the baseline, picked at
+load time where the platform allows); their sums (<grad, d>, the projected gradient's
+norm) are BLAS dots over tiles still in cache, added in a fixed order, so that results
+do not depend on the number of threads. Below a few dozen multiply-adds, products and
+sums are plain loops: a BLAS call costs more than the arithmetic of tiny problems.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
