@@ -4,8 +4,8 @@ Each factor's subproblem is min_{F >= 0} 0.5 tr(F G F^T) - <C, F> (see nmf/_pg_f
 for W, F = W, G = H H^T and C = X H^T; for H, F = Ht = H.T, G = W^T W and C = X^T W.
 L2 terms are added to G's diagonal and L1 terms subtracted from C, as in CD.
 
-Sparseness (Kim & Park's formulation, used by Lin's code) stacks rows onto the
-least-squares subproblems: a row of sqrt(beta) ones on the factor made sparse and
+Sparseness (Kim & Park's sparse NMF, as the scikit-learn 0.18 generation offered it
+with this solver) stacks rows onto the least-squares subproblems: a row of sqrt(beta) ones on the factor made sparse and
 sqrt(eta) * I on the other one, with zero rows appended to the data. That only adds
 beta * ones((k, k)) or eta * I to G and leaves C unchanged, so nothing is stacked here
 and X is used as it is. The objective is then 0.5 ||X - WH||^2 plus the elastic net
