@@ -23,11 +23,11 @@ def _overflow_error(dtype, init, update_H):
     """The error for non-finite factors. X is scaled into range and the initial factors
     built here stay in range, so only factors given by the caller can cause this."""
     if update_H and init != "custom":
-        return FloatingPointError(f"The factorization overflowed {np.dtype(dtype).name};"
+        return FloatingPointError(f"The factorization overflows {np.dtype(dtype).name};"
                                   " this is a bug, please report it with the data.")
     given = "W and H (init='custom')" if update_H else "fixed H (update_H=False)"
     return ValueError(
-        f"The factorization overflowed {np.dtype(dtype).name}: the {given} given are too"
+        f"The factorization overflows {np.dtype(dtype).name}: the {given} given are too"
         " large or too unbalanced for X's scale. Rescale them so that W @ H is of the order"
         " of X, with W and H of similar magnitudes.")
 
@@ -122,21 +122,24 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     Ht = np.ascontiguousarray(H.T)
     n_threads = get_num_threads()
     info = {}
-    # One clear error below instead of a RuntimeWarning per product when the caller's
-    # factors overflow.
+    # One clear error instead of a RuntimeWarning per product when the caller's factors
+    # overflow: here if the solver cannot go on (pg), below if the factors are not finite.
     with np.errstate(all="ignore"):
-        if solver == "cd":
-            n_iter = fit_coordinate_descent(
-                X_solved, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W,
-                l1_H=l1_H, l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng,
-                verbose=verbose, n_threads=n_threads, callback=callback)
-        else:
-            from ._pg import fit_projected_gradient
-            n_iter = fit_projected_gradient(
-                X_solved, W, Ht, tol=tol, max_iter=max_iter, nls_max_iter=nls_max_iter,
-                l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, update_H=update_H,
-                sparseness=sparseness, beta=beta, eta=eta, verbose=verbose,
-                n_threads=n_threads)
+        try:
+            if solver == "cd":
+                n_iter = fit_coordinate_descent(
+                    X_solved, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W,
+                    l1_H=l1_H, l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng,
+                    verbose=verbose, n_threads=n_threads, callback=callback)
+            else:
+                from ._pg import fit_projected_gradient
+                n_iter = fit_projected_gradient(
+                    X_solved, W, Ht, tol=tol, max_iter=max_iter,
+                    nls_max_iter=nls_max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
+                    l2_H=l2_H, update_H=update_H, sparseness=sparseness, beta=beta,
+                    eta=eta, verbose=verbose, n_threads=n_threads)
+        except FloatingPointError as exc:
+            raise _overflow_error(dtype, init, update_H) from exc
     H = np.ascontiguousarray(Ht.T) if update_H else H_fixed
     if e:
         with np.errstate(over="ignore"):  # an overflow is reported just below

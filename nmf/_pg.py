@@ -101,9 +101,9 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     most nls_max_iter iterations (restarting the step size at 1), repeated until it
     converges; n_iter counts the calls.
 
-    Warnings (only when tol > 0): ConvergenceWarning when max_iter is reached before
-    tol, and one ConvergenceWarning per fit when a subproblem of the outer loop stopped
-    at nls_max_iter before reaching its tolerance.
+    Warnings (only when tol > 0): one ConvergenceWarning per fit when max_iter is
+    reached before tol, or a subproblem of the outer loop stopped at nls_max_iter
+    before reaching its tolerance, or both (one message names both).
     """
     problems = _Subproblems(X, W, Ht, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H,
                             sparseness=sparseness, beta=beta, eta=eta, n_threads=n_threads)
@@ -135,15 +135,16 @@ def _alternate(problems, tol, max_iter, nls_max_iter, progress):
             tol_H *= 0.1
         hit_nls_max_iter |= not (converged_W and converged_H)
         progress.report(n_iter, _ratio(math.sqrt(projected_sq_W + projected_sq_H), g0))
-    if tol > 0 and hit_nls_max_iter:
-        warnings.warn(
-            f"A projected-gradient subproblem stopped at nls_max_iter={nls_max_iter} before"
-            " reaching its tolerance; raise nls_max_iter.", ConvergenceWarning, stacklevel=5)
     projected = math.sqrt(projected_sq_W + projected_sq_H)
-    if tol > 0 and not (projected < tol * g0 or projected == 0):
-        warnings.warn(
-            f"Projected gradient stopped at max_iter={max_iter} before reaching tol={tol};"
-            " raise max_iter or tol.", ConvergenceWarning, stacklevel=5)
+    limits = []  # one warning per fit, naming every limit that was hit
+    if not (projected < tol * g0 or projected == 0):
+        limits.append(f"stopped at max_iter={max_iter} before reaching tol={tol}")
+    if hit_nls_max_iter:
+        limits.append(f"had a subproblem stop at nls_max_iter={nls_max_iter} before"
+                      " reaching its tolerance")
+    if tol > 0 and limits:
+        warnings.warn(f"Projected gradient {' and '.join(limits)}; raise max_iter,"
+                      " nls_max_iter or tol.", ConvergenceWarning, stacklevel=5)
     return n_iter
 
 
@@ -166,9 +167,9 @@ def _solve_W(problems, tol, max_iter, nls_max_iter, progress):
 
 def _initial_norm(norm_sq):
     if not math.isfinite(norm_sq):
-        raise ValueError(
-            "The gradient at the start overflows: X, W or H holds values too large for"
-            " their dtype's squares. Scale X down (e.g. X / X.max()).")
+        # X reaches the solver scaled into range (nmf/_scaling.py): factorize() reports
+        # this as the given factors' fault.
+        raise FloatingPointError("the gradient at the start overflows")
     return math.sqrt(norm_sq)
 
 

@@ -30,6 +30,7 @@ from libc.math cimport isfinite, sqrt
 from libc.limits cimport INT_MAX
 
 from ._blas cimport dot, gemm
+from ._threads import thread_limit
 
 
 cdef extern from "_pg_passes.h" nogil:
@@ -245,11 +246,11 @@ cdef int _check_sizes(Py_ssize_t r, Py_ssize_t k) except -1:
 
 
 def projected_gradient(
-    const floating[:, ::1] F,       # (r, k) factor
-    const floating[:, ::1] gram,    # (k, k) Gram of the other factor, + L2 and sparseness terms
-    const floating[:, ::1] cross,   # (r, k) X @ other (or X.T @ other), - L1
-    floating[:, ::1] grad,          # (r, k) out: F @ gram - cross
-    floating[:, ::1] step,          # (r, k) work buffer
+    const floating[:, ::1] F not None,       # (r, k) factor
+    const floating[:, ::1] gram not None,    # (k, k) Gram of the other factor, + L2 and sparseness terms
+    const floating[:, ::1] cross not None,   # (r, k) X @ other (or X.T @ other), - L1
+    floating[:, ::1] grad not None,          # (r, k) out: F @ gram - cross
+    floating[:, ::1] step not None,          # (r, k) work buffer
     int n_threads=1,
 ):
     """Compute the gradient into grad; return (||grad||^2, ||projected grad||^2).
@@ -266,6 +267,7 @@ def projected_gradient(
     _check_sizes(r, k)
     if r == 0 or k == 0:
         return 0.0, 0.0
+    n_threads = max(1, min(n_threads, thread_limit()))  # see nmf/_threads.py
     with nogil:
         _gradient(<floating *> &F[0, 0], &gram[0, 0], &cross[0, 0], &grad[0, 0],
                   &step[0, 0], 1, r, k, n_threads, sums)
@@ -274,12 +276,12 @@ def projected_gradient(
 
 
 def pg_subproblem(
-    floating[:, ::1] F,             # (r, k) factor, updated in place
-    const floating[:, ::1] gram,    # (k, k) Gram of the other factor, + L2 and sparseness terms
-    const floating[:, ::1] cross,   # (r, k) X @ other (or X.T @ other), - L1
-    floating[:, ::1] grad,          # (r, k) out: the gradient at the top of the last iteration
-    floating[:, ::1] step,          # (r, k) work buffer
-    floating[:, ::1] step_gram,     # (k, k) work buffer
+    floating[:, ::1] F not None,             # (r, k) factor, updated in place
+    const floating[:, ::1] gram not None,    # (k, k) Gram of the other factor, + L2 and sparseness terms
+    const floating[:, ::1] cross not None,   # (r, k) X @ other (or X.T @ other), - L1
+    floating[:, ::1] grad not None,          # (r, k) out: the gradient at the top of the last iteration
+    floating[:, ::1] step not None,          # (r, k) work buffer
+    floating[:, ::1] step_gram not None,     # (k, k) work buffer
     double tol,
     int max_iter,
     int n_threads=1,
@@ -330,6 +332,7 @@ def pg_subproblem(
         raise ValueError(f"tol must be >= 0; got {tol}.")
     if r == 0 or k == 0:
         return 1, alpha, True, 0.0
+    n_threads = max(1, min(n_threads, thread_limit()))  # see nmf/_threads.py
     f, g, c, q = &F[0, 0], &grad[0, 0], &cross[0, 0], &gram[0, 0]
     d, dtd = &step[0, 0], &step_gram[0, 0]
     with nogil:

@@ -210,7 +210,7 @@ def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale):
     with warnings.catch_warnings():
         warnings.simplefilter("error")               # one clear error, no RuntimeWarning
         warnings.simplefilter("ignore", ConvergenceWarning)
-        with pytest.raises(ValueError, match=r"The factorization overflowed float32: the "
+        with pytest.raises(ValueError, match=r"The factorization overflows float32: the "
                            r"W and H \(init='custom'\) given are too large or too unbalanced"):
             nnf(X, np.full((12, 2), W_scale), np.full((2, 9), H_scale), n_components=2,
                 init="custom", max_iter=5)

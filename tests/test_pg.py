@@ -215,12 +215,12 @@ def test_stationary_start_stops_at_once():
 @pytest.mark.parametrize("update_H", [True, False])
 def test_overflowing_gradient_is_refused(update_H):
     X, W0, H0 = _data()
-    X = X * 1e160        # (X H^T) fits, its products with the Grams do not
+    X = X * 1e160        # scaled into range internally; the factors given still overflow
     with pytest.raises(ValueError, match="overflows"):
         if update_H:
             _fit(X, W0 * 1e160, H0 * 1e160)
         else:
-            non_negative_factorization(X, H=H0 * 1e160, n_components=3, update_H=False,
+            non_negative_factorization(X, H=H0 * 1e300, n_components=3, update_H=False,
                                        solver="pg")
 
 

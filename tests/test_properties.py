@@ -238,13 +238,24 @@ def _penalties(alpha, l1_ratio, regularization):
     return l1 * on_W, l2 * on_W, l1 * on_H, l2 * on_H
 
 
-def objective(X, W, H, penalties=(0, 0, 0, 0)):
-    """The objective in long double: squares of entries up to 1e300 stay finite."""
+def objective(X, W, H, penalties=(0, 0, 0, 0), sparseness=None, beta=1, eta=0.1):
+    """The objective in long double: squares of entries up to 1e300 stay finite.
+
+    sparseness='data' adds 0.5 beta sum_i (sum_t W_it)^2 + 0.5 eta ||H||^2 ('pg' only);
+    'components' the same with W and H swapped."""
     X, W, H = (np.asarray(A, dtype=np.longdouble) for A in (X, W, H))
     l1_W, l2_W, l1_H, l2_H = (np.longdouble(p) for p in penalties)
     R = X - W @ H
-    return (0.5 * np.sum(R * R) + l1_W * W.sum() + 0.5 * l2_W * np.sum(W * W)
-            + l1_H * H.sum() + 0.5 * l2_H * np.sum(H * H))
+    value = (0.5 * np.sum(R * R) + l1_W * W.sum() + 0.5 * l2_W * np.sum(W * W)
+             + l1_H * H.sum() + 0.5 * l2_H * np.sum(H * H))
+    if sparseness is not None:
+        sparse, other = (W, H.T) if sparseness == "data" else (H.T, W)
+        value += 0.5 * beta * np.sum(sparse.sum(axis=1) ** 2) + 0.5 * eta * np.sum(other**2)
+    return value
+
+
+def _sparseness_terms(kwargs):
+    return {name: kwargs[name] for name in ("sparseness", "beta", "eta") if name in kwargs}
 
 
 def assert_factors(W, H, shape, k, dtype):
@@ -270,10 +281,19 @@ def assert_names(error, *names):
 def options(draw, n, m):
     """Valid keyword arguments of non_negative_factorization (no W, H)."""
     k_max = min(n, m) + 3
+    solver = draw(st.sampled_from(SOLVERS))
+    pg_only = dict(
+        nls_max_iter=draw(st.sampled_from([1, 10, 200])),
+        sparseness=draw(st.sampled_from([None, None, "data", "components"])),
+        beta=draw(st.sampled_from([1, 1e-3, 1e3])),
+        eta=draw(st.sampled_from([0.1, 1e-6, 1e4])),
+    ) if solver == "pg" else {}
     return dict(
+        **pg_only,
         n_components=draw(st.one_of(st.none(), st.integers(1, k_max))),
         init=draw(st.sampled_from([None, "random", "nndsvd", "nndsvda", "nndsvdar"])),
-        solver=draw(st.sampled_from(SOLVERS)),
+        solver=solver,
+        verbose=draw(st.sampled_from([0, 0, 0, 1, 2])),
         max_iter=draw(st.integers(1, 25)),
         tol=draw(st.sampled_from([0.0, 1e-4, 1e-2, 0.5])),
         alpha=draw(st.sampled_from([0.0, 0.0, 0.1, 10.0, 1e40, 1e300])),
@@ -364,8 +384,9 @@ def test_objective_never_exceeds_the_custom_start(data, sparse):
     assert_factors(W, H, (n, m), k, dtype)
     seen = values.astype(dtype)  # X as the solver sees it
     penalties = _penalties(kwargs["alpha"], kwargs["l1_ratio"], kwargs["regularization"])
-    assert_no_increase(objective(seen, W, H, penalties),
-                       objective(seen, W0, H0, penalties), dtype)
+    terms = _sparseness_terms(kwargs)
+    assert_no_increase(objective(seen, W, H, penalties, **terms),
+                       objective(seen, W0, H0, penalties, **terms), dtype)
 
 
 @settings(PROPERTY, max_examples=150)
@@ -421,8 +442,9 @@ def test_estimator_fit_transform_and_inverse_transform(data, sparse):
     assert not isinstance(W_new, Exception), W_new
     assert_factors(W_new, H, (n, m), k, dtype)
     penalties = _penalties(kwargs["alpha"], kwargs["l1_ratio"], "both")
-    assert_no_increase(objective(seen, W_new, H, penalties),
-                       objective(seen, np.zeros_like(W_new), H, penalties), dtype)
+    terms = _sparseness_terms(kwargs)
+    assert_no_increase(objective(seen, W_new, H, penalties, **terms),
+                       objective(seen, np.zeros_like(W_new), H, penalties, **terms), dtype)
 
     back = call(estimator.inverse_transform, W_new, inputs=[W_new])
     assert back.shape == (n, m) and back.dtype == dtype
@@ -516,7 +538,7 @@ def invalid_X(draw, flaw):
     elif flaw == "strings":
         X = X.astype(str)
     elif flaw == "datetime":
-        X = X.astype(np.int64).astype("datetime64[s]")
+        X = np.arange(X.size).reshape(X.shape).astype("datetime64[s]")
     elif flaw == "ragged":
         X = [[1.0, 2.0], [3.0]]
     elif flaw == "scalar":
