@@ -134,12 +134,12 @@ def test_cd_sweep_releases_the_gil(dtype):
 @pytest.mark.parametrize("sparse", [False, True])
 def test_a_whole_fit_lets_other_python_threads_run(solver, sparse):
     rng = np.random.default_rng(0)
-    X = sp.random(40000, 500, density=0.02, format="csr", random_state=0) if sparse \
+    X = sp.random(20000, 500, density=0.03, format="csr", random_state=0) if sparse \
         else rng.random((2000, 800))
     with _Ticker() as ticker:
         duration, pause, _ = ticker.measure(
-            lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=4,
-                        nls_max_iter=20, random_state=0))
+            lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=3,
+                        nls_max_iter=10, random_state=0))
     assert pause < 0.5 * duration, (duration, pause)
 
 

@@ -24,7 +24,7 @@ _CHILD = textwrap.dedent("""
 
     sparse, solver = sys.argv[1] == "sparse", sys.argv[2]
     rng = np.random.default_rng(0)
-    X = (sp.random(10000, 2000, density=0.02, format="csr", random_state=0) if sparse
+    X = (sp.random(6000, 2000, density=0.03, format="csr", random_state=0) if sparse
          else rng.random((1500, 1000)))
     start = time.monotonic()
     non_negative_factorization(X, n_components=10, solver=solver, tol=0, max_iter=5,

@@ -34,7 +34,7 @@ from _solvers import SOLVERS
 INITS = ["random", "nndsvd", "nndsvda", "nndsvdar"]
 
 
-def _X(n=400, m=150, dtype=np.float64, fmt=None):
+def _X(n=200, m=80, dtype=np.float64, fmt=None):
     X = sp.random(n, m, density=0.2, format="csr", random_state=0, dtype=np.float64)
     X = X.astype(dtype)
     return X.toarray() if fmt is None else X.asformat(fmt)
@@ -59,7 +59,7 @@ def _assert_same_bits(a, b):
 @pytest.mark.parametrize("init", INITS)
 def test_repeated_calls_give_the_same_bits(init, dtype, fmt, solver):
     X = _X(dtype=dtype, fmt=fmt)
-    kwargs = dict(init=init, solver=solver, shuffle=True, tol=1e-4, max_iter=100)
+    kwargs = dict(init=init, solver=solver, shuffle=True, tol=1e-4, max_iter=40)
     first = _fit(X, **kwargs)
     _assert_same_bits(_fit(X, **kwargs), first)
     _assert_same_bits(_fit(X, **dict(kwargs, random_state=np.random.RandomState(0))),
@@ -83,7 +83,7 @@ _CHILD = textwrap.dedent("""
     import numpy as np, scipy.sparse as sp
     from nmf import non_negative_factorization
     warnings.simplefilter("ignore")
-    X = sp.random(400, 150, density=0.2, format="csr", random_state=0)
+    X = sp.random(200, 80, density=0.2, format="csr", random_state=0)
     for X in (X.toarray(), X):
         W, H, _ = non_negative_factorization(X, n_components=8, init="nndsvdar",
                                              shuffle=True, tol=0, max_iter=30,
@@ -104,8 +104,8 @@ def test_a_fresh_process_gives_the_same_bits(tmp_path, solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("fmt", [None, "csr", "csc"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype, fmt", [(np.float64, None), (np.float32, None),
+                                        (np.float32, "csr"), (np.float64, "csc")])
 def test_any_number_of_kernel_threads_gives_the_same_bits(dtype, fmt, solver):
     X = _X(2000, 200, dtype=dtype, fmt=fmt)  # large enough for the kernels to thread
     results = []
@@ -123,7 +123,7 @@ def test_any_number_of_kernel_threads_gives_the_same_bits(dtype, fmt, solver):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_X_gives_the_same_bits_for_any_blas_thread_count(fmt, solver):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    X = _X(3000, 1000, fmt=fmt)
+    X = _X(2000, 500, fmt=fmt)
     results = []
     for n_threads in (1, 2):
         with threadpoolctl.threadpool_limits(n_threads, user_api="blas"):
