@@ -16,11 +16,11 @@ def hoyer_sparseness(A):
     1 for a single non-zero entry, 0 when all entries are equal; 0 for a zero array.
     """
     x = np.abs(np.asarray(A, dtype=np.float64).ravel())
-    sqrt_n = np.sqrt(x.size)
-    norm2 = np.linalg.norm(x)
-    if x.size <= 1 or norm2 == 0:
+    if x.size <= 1 or not x.any():
         return 0.0
-    return float((sqrt_n - x.sum() / norm2) / (sqrt_n - 1))
+    x /= x.max()  # the measure is scale-free; squares of entries near 1e154 overflow
+    sqrt_n = np.sqrt(x.size)
+    return float((sqrt_n - x.sum() / np.linalg.norm(x)) / (sqrt_n - 1))
 
 
 class NMF:

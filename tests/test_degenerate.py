@@ -11,6 +11,7 @@ from nmf import NMF, ConvergenceWarning, NotFittedError
 from nmf import non_negative_factorization as nnf
 
 from _reference import objective
+from _solvers import SOLVERS
 
 
 def _objective_ld(X, W, H):
@@ -35,26 +36,28 @@ def _fit(X, **kwargs):
         return nnf(X, **kwargs)
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("init", INITS + [None])
-def test_all_zero_X_gives_zero_factors_at_once(init, dtype, sparse):
+def test_all_zero_X_gives_zero_factors_at_once(init, dtype, sparse, solver):
     X = np.zeros((6, 4), dtype)
     X = sp.csr_matrix(X) if sparse else X
-    W, H, n_iter = nnf(X, n_components=3, init=init, random_state=0)  # no warning
+    W, H, n_iter = nnf(X, n_components=3, init=init, random_state=0, solver=solver)
     assert W.dtype == H.dtype == dtype
     assert_array_equal(W, 0)
     assert_array_equal(H, 0)
-    assert n_iter == 1  # no violation to reduce: converged at the first iteration
-    estimator = NMF(3, init=init, random_state=0).fit(X)
+    assert n_iter == 1  # nothing to reduce: converged at once, without a warning
+    estimator = NMF(3, init=init, random_state=0, solver=solver).fit(X)
     assert estimator.reconstruction_err_ == 0.0
 
 
-def test_all_zero_X_from_a_custom_start_goes_to_zero():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_all_zero_X_from_a_custom_start_goes_to_zero(solver):
     X = np.zeros((5, 4))
     rng = np.random.default_rng(0)
     W, H, _ = _fit(X, W=rng.random((5, 2)), H=rng.random((2, 4)), init="custom",
-                   n_components=2, max_iter=50, tol=0)
+                   n_components=2, max_iter=50, tol=0, solver=solver)
     assert objective(X, W, H) < 1e-20
 
 
@@ -72,10 +75,12 @@ def test_zero_rows_and_columns_give_exactly_zero_factor_rows(init, sparse):
     assert np.isfinite(W).all() and np.isfinite(H).all()
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("init", INITS)
-def test_rank_below_n_components_fits_exactly_without_nan(init):
+def test_rank_below_n_components_fits_exactly_without_nan(init, solver):
     X = _data(15, 10, rank=2)
-    W, H, _ = _fit(X, n_components=5, init=init, random_state=0, max_iter=2000, tol=1e-10)
+    W, H, _ = _fit(X, n_components=5, init=init, random_state=0, max_iter=2000, tol=1e-10,
+                   solver=solver)
     assert np.isfinite(W).all() and np.isfinite(H).all()
     assert np.linalg.norm(X - W @ H) < 1e-3 * np.linalg.norm(X)
 
@@ -141,10 +146,11 @@ def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(dtype, exponent, i
                                           (np.float32, 3e38), (np.float64, 1e-310),
                                           (np.float32, 1e-40)])
 @pytest.mark.parametrize("init", INITS)
-def test_huge_and_tiny_X_never_give_nan(dtype, scale, init, sparse):
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_huge_and_tiny_X_never_give_nan(solver, dtype, scale, init, sparse):
     X = (_data(10, 7) * scale / 1.0001).astype(dtype)
     X = sp.csr_matrix(X) if sparse else X
-    estimator = NMF(3, init=init, random_state=0, max_iter=40)
+    estimator = NMF(3, init=init, random_state=0, max_iter=40, solver=solver)
     with warnings.catch_warnings():
         warnings.simplefilter("error")           # no RuntimeWarning either
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -184,14 +190,16 @@ def test_custom_factors_beyond_float32_are_refused_clearly():
 @pytest.mark.parametrize("regularization", ["both", "components", "transformation"])
 @pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
 @pytest.mark.parametrize("alpha", [1e39, 1e300])
-def test_penalties_beyond_the_dtype_give_finite_factors(alpha, l1_ratio, regularization,
-                                                        dtype):
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_penalties_beyond_the_dtype_give_finite_factors(solver, alpha, l1_ratio,
+                                                        regularization, dtype):
     X = _data(dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ConvergenceWarning)
         W, H, _ = nnf(X, n_components=3, alpha=alpha, l1_ratio=l1_ratio,
-                      regularization=regularization, random_state=0, max_iter=50)
+                      regularization=regularization, random_state=0, max_iter=50,
+                      solver=solver)
     assert np.isfinite(W).all() and np.isfinite(H).all()
     if regularization == "both" and l1_ratio < 1:
         # The L2 term on both factors makes zero their only minimiser. (With pure L1,
@@ -204,8 +212,9 @@ def test_penalties_beyond_the_dtype_give_finite_factors(alpha, l1_ratio, regular
 
 
 # ---- factors the caller gives --------------------------------------------------------
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("W_scale, H_scale", [(1e30, 1e-30), (1e-30, 1e30), (1e19, 1e19)])
-def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale):
+def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale, solver):
     X = _data(dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")               # one clear error, no RuntimeWarning
@@ -213,20 +222,23 @@ def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale):
         with pytest.raises(ValueError, match=r"The factorization overflows float32: the "
                            r"W and H \(init='custom'\) given are too large or too unbalanced"):
             nnf(X, np.full((12, 2), W_scale), np.full((2, 9), H_scale), n_components=2,
-                init="custom", max_iter=5)
+                init="custom", max_iter=5, solver=solver)
 
 
-def test_overflowing_fixed_H_is_refused_naming_it():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_overflowing_fixed_H_is_refused_naming_it(solver):
     X = _data(dtype=np.float32)
     with pytest.raises(ValueError, match=r"the fixed H \(update_H=False\) given"):
-        _fit(X, H=np.full((2, 9), 1e25), update_H=False, max_iter=5)
+        _fit(X, H=np.full((2, 9), 1e25), update_H=False, max_iter=5, solver=solver)
 
 
-def test_unbalanced_but_representable_custom_factors_are_solved():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_unbalanced_but_representable_custom_factors_are_solved(solver):
     X = _data()
     rng = np.random.default_rng(0)
     W0, H0 = rng.random((12, 2)) * 1e100, rng.random((2, 9)) * 1e-100
-    W, H, _ = _fit(X, W=W0, H=H0, n_components=2, init="custom", max_iter=20)
+    W, H, _ = _fit(X, W=W0, H=H0, n_components=2, init="custom", max_iter=20,
+                   solver=solver)
     assert np.isfinite(W).all() and np.isfinite(H).all()
     assert objective(X, W, H) <= objective(X, W0, H0)
 
@@ -278,8 +290,10 @@ def test_methods_before_fit_raise_not_fitted_error():
 
 @pytest.mark.parametrize("shape, k", [((1, 1), 1), ((1, 1), 5), ((1, 300), 4),
                                       ((300, 1), 4), ((2, 2), 7)])
-def test_tiny_and_extreme_shapes(shape, k):
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_tiny_and_extreme_shapes(solver, shape, k):
     X = np.random.default_rng(0).random(shape) + 0.1
-    W, H, _ = _fit(X, n_components=k, random_state=0, max_iter=300, tol=1e-8)
+    W, H, _ = _fit(X, n_components=k, random_state=0, max_iter=300, tol=1e-8,
+                   solver=solver)
     assert W.shape == (shape[0], k) and H.shape == (k, shape[1])
     assert np.linalg.norm(X - W @ H) <= 1e-3 * np.linalg.norm(X)  # rank-1-fittable X
