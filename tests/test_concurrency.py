@@ -99,6 +99,17 @@ class _Ticker:
         duration = time.perf_counter() - start
         return duration, self.longest_pause, self.ticks - ticks_before
 
+    def least_paused(self, work, tries=3):
+        """measure(work) with the smallest pause relative to the duration, of up to
+        `tries` runs, stopping at one below half: on a loaded machine the ticker may
+        also wait for a core, while a call holding the GIL stops it every time."""
+        runs = []
+        for _ in range(tries):
+            runs.append(self.measure(work))
+            if runs[-1][1] < 0.5 * runs[-1][0]:
+                break
+        return min(runs, key=lambda run: run[1] / run[0])
+
 
 def _big_sweep(dtype):
     n, k = 1_500_000, 8
@@ -125,7 +136,7 @@ def test_cd_sweep_releases_the_gil(dtype):
     holding the GIL would stop it for the whole sweep."""
     sweep = _big_sweep(dtype)
     with _Ticker() as ticker:
-        duration, pause, ticks = ticker.measure(sweep)
+        duration, pause, ticks = ticker.least_paused(sweep)
     assert duration > 0.05, "the sweep is too short to tell"
     assert ticks > 0 and pause < 0.5 * duration, (duration, pause, ticks)
 
@@ -137,7 +148,7 @@ def test_a_whole_fit_lets_other_python_threads_run(solver, sparse):
     X = sp.random(20000, 500, density=0.03, format="csr", random_state=0) if sparse \
         else rng.random((2000, 800))
     with _Ticker() as ticker:
-        duration, pause, _ = ticker.measure(
+        duration, pause, _ = ticker.least_paused(
             lambda: nnf(X, n_components=20, solver=solver, tol=0, max_iter=3,
                         nls_max_iter=10, random_state=0))
     assert pause < 0.5 * duration, (duration, pause)

@@ -41,9 +41,8 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("sparse", ["dense", "sparse"])
-def test_sigint_interrupts_a_long_fit_quickly(tmp_path, sparse, solver):
+def _interrupt(tmp_path, sparse, solver):
+    """(duration of one iteration, seconds from SIGINT to KeyboardInterrupt)."""
     child = subprocess.Popen([sys.executable, "-c", _CHILD, sparse, solver],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              cwd=tmp_path)
@@ -58,7 +57,21 @@ def test_sigint_interrupts_a_long_fit_quickly(tmp_path, sparse, solver):
         child.kill()
         child.wait()
     assert child.returncode == 0, err
-    latency = float(out.split()[1]) - sent
-    assert iteration < 0.2, "the child's iterations are too slow to test a fast reaction"
-    assert latency < 0.5, (f"KeyboardInterrupt {latency:.3f} s after SIGINT"
-                           f" (one iteration: {iteration:.3f} s)")
+    return iteration, float(out.split()[1]) - sent
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("sparse", ["dense", "sparse"])
+def test_sigint_interrupts_a_long_fit_quickly(tmp_path, sparse, solver):
+    # Typically a few ms. On a loaded machine the child may not be scheduled for a
+    # while, hence up to 3 tries: a fit that only looked for signals at its end would
+    # not stop at all (it runs for hours) and fail every one.
+    latencies = []
+    for _ in range(3):
+        iteration, latency = _interrupt(tmp_path, sparse, solver)
+        assert iteration < 0.2, "the child's iterations are too slow to test a fast reaction"
+        latencies.append(latency)
+        if latency < 0.5:
+            return
+    pytest.fail(f"KeyboardInterrupt {latencies} s after SIGINT (one iteration:"
+                f" {iteration:.3f} s)")
