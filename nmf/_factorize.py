@@ -111,8 +111,12 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
 
     # X of extreme magnitude is solved as X * 4**-e, its factors scaled by 2**-e: the
     # same CD iterates, bit for bit, without overflow (nmf/_scaling.py).
-    e, X_solved, (l1_W, l2_W, l1_H, l2_H) = scale_problem(
-        X, _regularization_terms(alpha, l1_ratio, regularization))
+    l1_W, l2_W, l1_H, l2_H = _regularization_terms(alpha, l1_ratio, regularization)
+    weights = (beta, eta) if sparseness is not None else ()  # pg's, on the Grams
+    e, X_solved, (l1_W, l1_H), (l2_W, l2_H, *weights) = scale_problem(
+        X, (l1_W, l1_H), (l2_W, l2_H, *weights))
+    if weights:
+        beta, eta = weights
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
     if update_H and init != "custom":
         W, H = initial_factors(X_solved, n_components, init, rng)

@@ -10,6 +10,9 @@ the residual's squares max(X)**2, so X whose largest entry lies outside
 largest entry in [1, 4); the factors are scaled back by 2**e. X inside that range is
 used as it is (no copy).
 
+pg's sparseness weights beta and eta sit on the Gram matrices like L2 penalties and
+scale like them.
+
 Penalties are measured on the normalised problem (largest entry of X in [1, 4)) and
 capped there at 2**L. A larger one (alpha = 1e39 with float32 data, say, which float32
 cannot even hold) already drives the factor it penalises to zero: an L1 term that
@@ -53,34 +56,36 @@ def _times_power_of_two(value, shift):
     return math.ldexp(value, shift) if math.frexp(value)[1] + shift <= 1024 else math.inf
 
 
-def _scaled_penalties(penalties, e):
-    l1_W, l2_W, l1_H, l2_H = penalties
-    return (_times_power_of_two(l1_W, -3 * e), _times_power_of_two(l2_W, -2 * e),
-            _times_power_of_two(l1_H, -3 * e), _times_power_of_two(l2_H, -2 * e))
+def _scaled_terms(linear, quadratic, e):
+    return (tuple(_times_power_of_two(term, -3 * e) for term in linear),
+            tuple(_times_power_of_two(term, -2 * e) for term in quadratic))
 
 
-def scale_problem(X, penalties):
-    """(e, X * 4**-e, penalties of the scaled problem) for (l1_W, l2_W, l1_H, l2_H).
+def scale_problem(X, linear=(), quadratic=()):
+    """(e, X * 4**-e, linear terms, quadratic terms) of the scaled problem.
 
-    e is 0 and X is returned as it is unless X's magnitude needs scaling or a penalty
+    `linear` are the L1 penalties (scaled by 8**-e), `quadratic` the terms on the Gram
+    matrices: L2 penalties and pg's sparseness weights beta and eta (scaled by 4**-e).
+    e is 0 and X is returned as it is unless X's magnitude needs scaling or a term
     exceeds the cap.
     """
     cap = 2.0 ** _range_exponent(X.dtype)
     e = _normalizing_exponent(X, force=False)
     e_normalized = _normalizing_exponent(X, force=True)
-    if max(_scaled_penalties(penalties, e_normalized)) > cap:
+    if max(sum(_scaled_terms(linear, quadratic, e_normalized), ()), default=0) > cap:
         e = e_normalized
-        scaled = tuple(min(p, cap) for p in _scaled_penalties(penalties, e))
+        linear, quadratic = (tuple(min(term, cap) for term in terms)
+                             for terms in _scaled_terms(linear, quadratic, e))
     else:
-        scaled = _scaled_penalties(penalties, e)
+        linear, quadratic = _scaled_terms(linear, quadratic, e)
     if e == 0:
-        return 0, X, scaled
+        return 0, X, linear, quadratic
     if sp.issparse(X):
         X = X.copy()
         np.ldexp(X.data, -2 * e, out=X.data)
     else:
         X = np.ldexp(X, -2 * e)
-    return e, X, scaled
+    return e, X, linear, quadratic
 
 
 def reconstruction_error(X, W, H):
@@ -88,7 +93,7 @@ def reconstruction_error(X, W, H):
     magnitude needs it (its square would overflow): inf only beyond float64's range."""
     e = _normalizing_exponent(X, force=False)
     if e:
-        _, X, _ = scale_problem(X, (0.0, 0.0, 0.0, 0.0))
+        _, X, _, _ = scale_problem(X)
         W, H = np.ldexp(W, -e), np.ldexp(H, -e)
     error = math.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T)))
     return error * 2.0 ** (2 * e)  # inf, not an OverflowError, beyond float64's range

@@ -140,6 +140,30 @@ def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(dtype, exponent, i
     assert_array_equal(H_s, np.ldexp(H, exponent))
 
 
+@pytest.mark.parametrize("solver, sparseness", [(s, None) for s in SOLVERS] + [
+    ("pg", "data"), ("pg", "components")] * ("pg" in SOLVERS))
+def test_two_extreme_scalings_solve_the_same_normalised_problem(solver, sparseness):
+    """X * 4**-200 and X * 4**200 are both solved as X scaled into [1, 4): with their
+    penalties and sparseness weights scaled alike (L2-like terms by c, L1 by c**1.5),
+    both solvers give factors that are exact powers of two of each other."""
+    X = _data()
+    rng = np.random.default_rng(0)
+    W0, H0 = rng.random((12, 3)), rng.random((3, 9))
+    results = []
+    for exponent in (-200, 200):
+        c = 4.0**exponent
+        terms = dict(beta=2.0 * c, eta=0.5 * c) if sparseness else {}
+        results.append(_fit(np.ldexp(X, 2 * exponent), W=np.ldexp(W0, exponent),
+                            H=np.ldexp(H0, exponent), init="custom", n_components=3,
+                            solver=solver, sparseness=sparseness, alpha=0.1 * c,
+                            regularization="both", max_iter=20, nls_max_iter=50,
+                            **terms))
+    (W_tiny, H_tiny, n_tiny), (W_huge, H_huge, n_huge) = results
+    assert n_tiny == n_huge and np.isfinite(W_huge).all()
+    assert_array_equal(np.ldexp(W_tiny, 400), W_huge)
+    assert_array_equal(np.ldexp(H_tiny, 400), H_huge)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype, scale", [(np.float64, 1e200), (np.float64, 1e300),
                                           (np.float64, 1.7e308), (np.float32, 1e30),

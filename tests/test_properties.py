@@ -435,7 +435,7 @@ def test_estimator_fit_transform_and_inverse_transform(data, sparse):
         expected_error = float(np.sqrt(2 * objective(seen, W, H)))
         norm_X = float(np.sqrt(np.sum(seen.astype(np.longdouble) ** 2)))
     # Sparse X: ||X||^2 - 2 <X, WH> + ||WH||^2 cancels down to sqrt(eps) * ||X||.
-    eps = np.finfo(dtype).eps
+    eps = float(np.finfo(dtype).eps)
     error_floor = (np.sqrt(eps) if sparse else eps) * 4 * norm_X
     assert estimator.reconstruction_err_ == pytest.approx(
         expected_error, rel=1e-3 if dtype == np.float32 else 1e-6, abs=error_floor)
