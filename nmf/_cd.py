@@ -69,10 +69,10 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     violation_init = None
     converged = False
     for n_iter in range(1, max_iter + 1):
-        _products.X_times(X, Ht, out=cross_W)
+        _products.X_times(X, Ht, cross_W, n_threads)
         violation = sweep(W, Ht, cross_W, l1_W, l2_W, threads_W)
         if update_H:
-            _products.Xt_times(X, W, out=cross_H)
+            _products.Xt_times(X, W, cross_H, n_threads)
             violation += sweep(Ht, W, cross_H, l1_H, l2_H, threads_H)
         if violation_init is None:
             violation_init = violation
