@@ -25,11 +25,13 @@ def test_thread_setting():
             nmf.set_num_threads(bad)
 
 
-def test_no_runtime_dependency_beyond_numpy_and_scipy():
+def test_no_runtime_dependency_beyond_numpy_and_scipy(tmp_path):
     import subprocess
     import sys
     code = ("import sys, nmf, numpy as np; nmf.NMF(2, max_iter=5, tol=0).fit(np.ones((4, 3)));"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'threadpoolctl', 'matplotlib')];"
             "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # cwd outside the source tree, so that the installed package is imported
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
