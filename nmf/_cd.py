@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _products
-from ._cd_fast import cd_sweep
+from ._kernels import cd_fast
 from ._exceptions import ConvergenceWarning
 
 # Below this many multiply-adds per sweep (rows * k * k) threads cost more than they save.
@@ -85,8 +85,8 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     def sweep(factor, cross, threads, change):
         if shuffle:
             order[:] = rng.permutation(k)
-        return cd_sweep(factor, gram, cross, order, row_violation[: len(factor)], threads,
-                        change)
+        return cd_fast.cd_sweep(factor, gram, cross, order, row_violation[: len(factor)],
+                                threads, change)
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):
         """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""

@@ -9,7 +9,7 @@ an F array; a CSC matrix's arrays are the CSR arrays of its transpose).
 import numpy as np
 import scipy.sparse as sp
 
-from ._sparse_fast import csr_inner_lowrank, csr_t_times, csr_times
+from ._kernels import sparse_fast
 
 
 def _compressed(X):
@@ -34,7 +34,7 @@ def gram(factor, out):
 def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
     if sp.issparse(X):
-        kernel = csr_times if X.format == "csr" else csr_t_times
+        kernel = sparse_fast.csr_times if X.format == "csr" else sparse_fast.csr_t_times
         kernel(*_compressed(X), factor, out, n_threads)
         return out
     return np.dot(X, factor, out=out)
@@ -43,7 +43,7 @@ def X_times(X, factor, out, n_threads=1):
 def Xt_times(X, factor, out, n_threads=1):
     """X.T @ factor, (n_features, k), into out; factor is (n_samples, k)."""
     if sp.issparse(X):
-        kernel = csr_t_times if X.format == "csr" else csr_times
+        kernel = sparse_fast.csr_t_times if X.format == "csr" else sparse_fast.csr_times
         kernel(*_compressed(X), factor, out, n_threads)
         return out
     return np.dot(X.T, factor, out=out)
@@ -62,9 +62,9 @@ def squared_residual(X, W, Ht, n_threads=1):
         W = np.ascontiguousarray(W, dtype=X.dtype)
         Ht = np.ascontiguousarray(Ht, dtype=X.dtype)
         if X.format == "csr":
-            cross = csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), n_threads)
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), n_threads)
         else:
-            cross = csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), n_threads)
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), n_threads)
         norm_WH = float(np.einsum("ij,ij->", W.T @ W, Ht.T @ Ht, dtype=np.float64))
         return max(norm_X - 2.0 * cross + norm_WH, 0.0)
     rows = max(1, (1 << 22) // max(1, 8 * m))
