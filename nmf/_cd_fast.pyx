@@ -19,44 +19,48 @@ from cython.parallel cimport prange, threadid
 from libc.math cimport fabs
 
 cdef enum:
-    LANES = 16      # rows swept side by side; 16 doubles fill 8 SSE2 / 4 AVX2 registers
+    LANES = 32      # rows swept side by side: 32 doubles, 8 AVX2 or 16 SSE2 registers
 
 
 cdef void _sweep_block(floating *w, const floating *gram, const floating *cross,
                        const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t lanes,
-                       Py_ssize_t rows, floating *w_lanes, floating *grad,
-                       double *violation, double *change) noexcept nogil:
+                       Py_ssize_t rows, floating *w_lanes, floating *cross_lanes,
+                       floating *grad, double *violation, double *change) noexcept nogil:
     """Sweep `rows` <= `lanes` consecutive rows of the factor (row-major, k entries
     each) in `lanes` lanes; write each row's violation and squared change into
     violation[:rows] and change[:rows].
 
-    w_lanes (k * lanes) holds the rows transposed, w_lanes[r * lanes + q] = w[q, r];
-    lanes past `rows` stay zero and are never copied back. grad (lanes) is scratch.
-    `lanes` is a run-time number on purpose: the compiler then emits plain vector loops
-    over the lanes instead of unrolling them into scalar code.
+    w_lanes and cross_lanes (k * lanes each) hold the block's rows of w and cross
+    transposed, w_lanes[r * lanes + q] = w[q, r]; lanes past `rows` are zero and never
+    copied back. grad (lanes) is scratch. Rows are read and written whole, in order
+    (what the memory system streams best). `lanes` is a run-time number on purpose:
+    the compiler then emits plain vector loops over the lanes instead of unrolling them
+    into scalar code.
     """
     cdef Py_ssize_t j, q, r, t
-    cdef floating g0, g1, g2, g3, hess, old, new
+    cdef floating g, g0, g1, g2, g3, hess, old, new
     cdef const floating *gt
     cdef floating *x0
     cdef floating *x1
     cdef floating *x2
     cdef floating *x3
-    for r in range(k):
-        for q in range(rows):
+    for q in range(rows):
+        for r in range(k):
             w_lanes[r * lanes + q] = w[q * k + r]
-        for q in range(rows, lanes):
+            cross_lanes[r * lanes + q] = cross[q * k + r]
+    for q in range(rows, lanes):
+        for r in range(k):
             w_lanes[r * lanes + q] = 0
+            cross_lanes[r * lanes + q] = 0
     for q in range(lanes):
         violation[q] = 0
         change[q] = 0
     for j in range(k):
         t = order[j]
         gt = gram + t * k
-        for q in range(rows):
-            grad[q] = -cross[q * k + t]
-        for q in range(rows, lanes):
-            grad[q] = 0
+        x0 = cross_lanes + t * lanes
+        for q in range(lanes):
+            grad[q] = -x0[q]
         # grad += gram[t, r] * w[r] for r = 0, 1, ..., four terms per pass over the
         # lanes (one load and store of grad per four multiply-adds), in that order.
         r = 0
@@ -78,16 +82,23 @@ cdef void _sweep_block(floating *w, const floating *gram, const floating *cross,
             for q in range(lanes):
                 grad[q] = grad[q] + g0 * x0[q]
             r = r + 1
+        # The projected gradient's size goes into the violation; then the update. The
+        # loads come first and the choices are plain selects: no branch on the data.
         x0 = w_lanes + t * lanes
-        for q in range(lanes):
-            violation[q] += fabs(grad[q] if x0[q] > 0 else min(grad[q], <floating> 0))
         hess = gt[t]
         if hess > 0:
             for q in range(lanes):
+                g = grad[q]
                 old = x0[q]
-                new = max(old - grad[q] / hess, <floating> 0)
+                violation[q] += fabs(g if old > 0 else min(g, <floating> 0))
+                new = max(old - g / hess, <floating> 0)
                 change[q] += <double> (new - old) * (new - old)
                 x0[q] = new
+        else:
+            for q in range(lanes):
+                g = grad[q]
+                old = x0[q]
+                violation[q] += fabs(g if old > 0 else min(g, <floating> 0))
     for q in range(rows):
         for r in range(k):
             w[q * k + r] = w_lanes[r * lanes + q]
@@ -133,7 +144,7 @@ def cd_sweep(
         n_threads = 1
     cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
     # Per thread: the block's transposed rows and gradients, and its rows' results.
-    cdef floating[:, ::1] lane_work = np.empty((n_threads, lanes * (k + 1)),
+    cdef floating[:, ::1] lane_work = np.empty((n_threads, lanes * (2 * k + 1)),
                                                dtype=np.asarray(W).dtype)
     cdef double[:, ::1] lane_results = np.empty((n_threads, 2 * lanes))
     cdef floating *work
@@ -145,7 +156,8 @@ def cd_sweep(
             work = &lane_work[threadid(), 0]
             results = &lane_results[threadid(), 0]
             _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], &order[0], k, lanes, rows,
-                         work, work + lanes * k, results, results + lanes)
+                         work, work + lanes * k, work + 2 * lanes * k, results,
+                         results + lanes)
             for j in range(rows):
                 row_violation[i + j] = results[j]
                 if keep_change:
