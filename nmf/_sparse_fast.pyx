@@ -51,9 +51,27 @@ cdef extern from *:
                                        const double *restrict x, Py_ssize_t k) {
         for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];
     }
+    /* Four in one pass, added in order: y = (((y + a0 x0) + a1 x1) + a2 x2) + a3 x3,
+       the same roundings as four axpys with a quarter of the loads and stores of y. */
+    #define NMF_AXPY4(T)                                                              \
+    static inline void nmf_axpy4_##T(T *restrict y, T a0, const T *restrict x0,      \
+                                     T a1, const T *restrict x1, T a2,               \
+                                     const T *restrict x2, T a3,                     \
+                                     const T *restrict x3, Py_ssize_t k) {           \
+        for (Py_ssize_t c = 0; c < k; c++)                                            \
+            y[c] = (((y[c] + a0 * x0[c]) + a1 * x1[c]) + a2 * x2[c]) + a3 * x3[c];   \
+    }
+    NMF_AXPY4(float)
+    NMF_AXPY4(double)
     """
     void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
     void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
+    void nmf_axpy4_float(float *y, float a0, const float *x0, float a1, const float *x1,
+                         float a2, const float *x2, float a3, const float *x3,
+                         Py_ssize_t k) noexcept nogil
+    void nmf_axpy4_double(double *y, double a0, const double *x0, double a1,
+                          const double *x1, double a2, const double *x2, double a3,
+                          const double *x3, Py_ssize_t k) noexcept nogil
 
 
 cdef inline void _axpy(floating *y, floating a, const floating *x,
@@ -62,6 +80,15 @@ cdef inline void _axpy(floating *y, floating a, const floating *x,
         nmf_axpy_float(y, a, x, k)
     else:
         nmf_axpy_double(y, a, x, k)
+
+
+cdef inline void _axpy4(floating *y, const floating *a, const floating *x0,
+                        const floating *x1, const floating *x2, const floating *x3,
+                        Py_ssize_t k) noexcept nogil:
+    if floating is float:
+        nmf_axpy4_float(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
+    else:
+        nmf_axpy4_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
 
 
 def csr_times(
@@ -88,17 +115,31 @@ def csr_times(
     if n_threads < 1:
         n_threads = 1
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
+    cdef Py_ssize_t c0, c1, c2, c3, end
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
             row = &out[i, 0]
             for c in range(k):
                 row[c] = 0
-            for p in range(indptr[i], indptr[i + 1]):
+            p = indptr[i]
+            end = indptr[i + 1]
+            while p + 4 <= end:     # four entries per pass over the row, in order
+                c0 = indices[p]
+                c1 = indices[p + 1]
+                c2 = indices[p + 2]
+                c3 = indices[p + 3]
+                if (c0 < 0 or c0 >= n_cols or c1 < 0 or c1 >= n_cols or c2 < 0
+                        or c2 >= n_cols or c3 < 0 or c3 >= n_cols):
+                    break           # left to the one-by-one loop, which counts them
+                _axpy4(row, &data[p], F + c0 * k, F + c1 * k, F + c2 * k, F + c3 * k, k)
+                p = p + 4
+            while p < end:
                 col = indices[p]
                 if col < 0 or col >= n_cols:
                     bad += 1
-                    continue
-                _axpy(row, data[p], F + col * k, k)
+                else:
+                    _axpy(row, data[p], F + col * k, k)
+                p = p + 1
     if bad:
         raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
 
