@@ -16,7 +16,6 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport fabs
 
 cdef enum:
     LANES = 32      # rows swept side by side: 32 doubles, 8 AVX2 or 16 SSE2 registers
@@ -25,10 +24,12 @@ cdef enum:
 cdef void _sweep_block(floating *w, const floating *gram, const floating *cross,
                        const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t lanes,
                        Py_ssize_t rows, floating *w_lanes, floating *cross_lanes,
-                       floating *grad, double *violation, double *change) noexcept nogil:
+                       floating *grad, floating *violation,
+                       floating *change) noexcept nogil:
     """Sweep `rows` <= `lanes` consecutive rows of the factor (row-major, k entries
     each) in `lanes` lanes; write each row's violation and squared change into
-    violation[:rows] and change[:rows].
+    violation[:rows] and change[:rows] (in the factor's precision: one type in every
+    vector loop).
 
     w_lanes and cross_lanes (k * lanes each) hold the block's rows of w and cross
     transposed, w_lanes[r * lanes + q] = w[q, r]; lanes past `rows` are zero and never
@@ -90,15 +91,15 @@ cdef void _sweep_block(floating *w, const floating *gram, const floating *cross,
             for q in range(lanes):
                 g = grad[q]
                 old = x0[q]
-                violation[q] += fabs(g if old > 0 else min(g, <floating> 0))
+                violation[q] += abs(g if old > 0 else min(g, <floating> 0))
                 new = max(old - g / hess, <floating> 0)
-                change[q] += <double> (new - old) * (new - old)
+                change[q] += (new - old) * (new - old)
                 x0[q] = new
         else:
             for q in range(lanes):
                 g = grad[q]
                 old = x0[q]
-                violation[q] += fabs(g if old > 0 else min(g, <floating> 0))
+                violation[q] += abs(g if old > 0 else min(g, <floating> 0))
     for q in range(rows):
         for r in range(k):
             w[q * k + r] = w_lanes[r * lanes + q]
@@ -144,24 +145,21 @@ def cd_sweep(
         n_threads = 1
     cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
     # Per thread: the block's transposed rows and gradients, and its rows' results.
-    cdef floating[:, ::1] lane_work = np.empty((n_threads, lanes * (2 * k + 1)),
+    cdef floating[:, ::1] lane_work = np.empty((n_threads, lanes * (2 * k + 3)),
                                                dtype=np.asarray(W).dtype)
-    cdef double[:, ::1] lane_results = np.empty((n_threads, 2 * lanes))
     cdef floating *work
-    cdef double *results
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
             i = b * lanes
             rows = min(lanes, n - i)
             work = &lane_work[threadid(), 0]
-            results = &lane_results[threadid(), 0]
             _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], &order[0], k, lanes, rows,
-                         work, work + lanes * k, work + 2 * lanes * k, results,
-                         results + lanes)
+                         work, work + lanes * k, work + 2 * lanes * k,
+                         work + (2 * k + 1) * lanes, work + (2 * k + 2) * lanes)
             for j in range(rows):
-                row_violation[i + j] = results[j]
+                row_violation[i + j] = work[(2 * k + 1) * lanes + j]
                 if keep_change:
-                    row_change[i + j] = results[lanes + j]
+                    row_change[i + j] = work[(2 * k + 2) * lanes + j]
         for i in range(n):          # fixed order: the same total for any thread count
             total += row_violation[i]
     return total
