@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from . import _validation as v
 from ._factorize import factorize
 from ._products import squared_residual
+from ._threads import get_num_threads
 
 
 def hoyer_sparseness(A):
@@ -155,7 +156,8 @@ class NMF:
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_iter_ = n_iter
-        self.reconstruction_err_ = float(np.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T))))
+        self.reconstruction_err_ = float(np.sqrt(squared_residual(
+            X, W, np.ascontiguousarray(H.T), get_num_threads())))
         if self.solver == "pg":
             self.comp_sparseness_ = hoyer_sparseness(H)
             self.data_sparseness_ = hoyer_sparseness(W)
