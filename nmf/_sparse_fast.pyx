@@ -14,6 +14,8 @@ the same for any thread count:
   owns a contiguous range of output rows and walks all of A, keeping the entries that
   fall in its range. No thread-private copy of the output, no transpose of A.
 """
+import numpy as np
+
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
@@ -36,6 +38,12 @@ cdef int _check_structure(const index_t[::1] indptr, Py_ssize_t n_rows,
         if indptr[i] > indptr[i + 1]:
             raise ValueError(f"indptr must be non-decreasing; it drops at position {i}.")
     return 0
+
+
+def _check_apart(out, factor):
+    # The loops below tell the compiler the output never overlaps the factor.
+    if np.may_share_memory(np.asarray(out), np.asarray(factor)):
+        raise ValueError("out must not overlap factor; pass a separate buffer.")
 
 
 cdef extern from *:
@@ -112,6 +120,7 @@ def csr_times(
     _check_structure(indptr, n_rows, data.shape[0])
     if n_rows == 0 or k == 0:
         return
+    _check_apart(out, factor)
     if n_threads < 1:
         n_threads = 1
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
@@ -164,6 +173,7 @@ def csr_t_times(
     _check_structure(indptr, n_rows, data.shape[0])
     if n_cols == 0 or k == 0:
         return
+    _check_apart(out, factor)
     n_parts = max(1, min(n_threads, n_cols))
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL

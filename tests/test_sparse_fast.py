@@ -146,6 +146,14 @@ def test_malformed_structure_raises(change, message):
         csr_times(**args)
 
 
+@pytest.mark.parametrize("kernel", [csr_times, csr_t_times])
+def test_output_overlapping_the_factor_is_rejected(kernel):
+    data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=6, density=0.5)
+    buffer = np.ones((6, 2))
+    with pytest.raises(ValueError, match="out must not overlap factor"):
+        kernel(data, indices, indptr, buffer, buffer)
+
+
 def test_mixed_dtypes_are_rejected():
     data, indices, indptr, A = _csr_arrays()
     with pytest.raises((TypeError, ValueError)):
