@@ -88,12 +88,12 @@ def scale_problem(X, linear=(), quadratic=()):
     return e, X, linear, quadratic
 
 
-def reconstruction_error(X, W, H):
+def reconstruction_error(X, W, H, n_threads=1):
     """||X - W H||_Fro, computed on X * 4**-e and the factors * 2**-e when X's
     magnitude needs it (its square would overflow): inf only beyond float64's range."""
     e = _normalizing_exponent(X, force=False)
     if e:
         _, X, _, _ = scale_problem(X)
         W, H = np.ldexp(W, -e), np.ldexp(H, -e)
-    error = math.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T)))
+    error = math.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T), n_threads))
     return error * 2.0 ** (2 * e)  # inf, not an OverflowError, beyond float64's range
