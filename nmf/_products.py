@@ -58,6 +58,9 @@ def squared_residual(X, W, Ht, n_threads=1):
     """
     n, m = X.shape
     if sp.issparse(X):
+        if not X.has_canonical_format:  # duplicate entries add up before being squared
+            X = X.copy()
+            X.sum_duplicates()
         norm_X = float(np.einsum("i,i->", X.data, X.data, dtype=np.float64))
         W = np.ascontiguousarray(W, dtype=X.dtype)
         Ht = np.ascontiguousarray(Ht, dtype=X.dtype)

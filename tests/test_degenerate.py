@@ -321,3 +321,15 @@ def test_tiny_and_extreme_shapes(solver, shape, k):
                    solver=solver)
     assert W.shape == (shape[0], k) and H.shape == (k, shape[1])
     assert np.linalg.norm(X - W @ H) <= 1e-3 * np.linalg.norm(X)  # rank-1-fittable X
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_reconstruction_error_of_sparse_X_with_duplicate_entries(fmt):
+    """||X||^2 sums the squares of X's entries, not of the parts stored for one entry."""
+    X = sp.csr_matrix((np.array([0.25, 0.5, 1.0]), np.array([0, 0, 1]), [0, 2, 3]),
+                      shape=(2, 2)).asformat(fmt)  # X[0, 0] = 0.75 stored in two parts
+    estimator = NMF(1, init="random", random_state=0, max_iter=5, tol=0)
+    W = estimator.fit_transform(X)
+    expected = np.linalg.norm(X.toarray() - W @ estimator.components_)
+    assert estimator.reconstruction_err_ == pytest.approx(expected, rel=1e-6)
+    assert not X.has_canonical_format  # the caller's matrix is left as it was
