@@ -187,7 +187,12 @@ class NMF:
         return W
 
     def inverse_transform(self, W):
-        """The data W stands for: W @ components_, of shape (n_samples, n_features)."""
+        """The data W stands for: W @ components_, of shape (n_samples, n_features).
+
+        W must be finite and non-negative. Entries of the product beyond the range of
+        its dtype (float32 for float32 W, else float64) -- a fit of X near that
+        range's end, say -- are returned as the largest finite value, not inf.
+        """
         self._check_fitted()
         if sp.issparse(W):
             raise TypeError("W must be a dense array; got a sparse matrix.")
@@ -197,4 +202,14 @@ class NMF:
         if W.dtype.kind not in "biuf":
             raise TypeError(f"W must hold real numbers; got dtype {W.dtype}.")
         dtype = v.float_dtype(W.dtype)
-        return np.asarray(W, dtype=dtype) @ self.components_.astype(dtype, copy=False)
+        largest = np.finfo(dtype).max
+        source_dtype, W = W.dtype, v._converted(W, dtype, copy=None)
+        v._check_finite(W, source_dtype, "W")
+        if W.size and W.min() < 0:
+            raise ValueError(f"W must be non-negative; its smallest entry is {W.min()!r}.")
+        H = self.components_
+        if H.dtype != dtype:
+            H = np.minimum(H, largest).astype(dtype)
+        with np.errstate(over="ignore"):  # non-negative terms: an overflow is +inf
+            product = W @ H
+        return np.minimum(product, largest, out=product)

@@ -120,7 +120,9 @@ def test_init_none_with_more_components_than_min_shape_falls_back_to_random():
     (np.float32, -40),    # ~ 8e-25
 ])
 @pytest.mark.parametrize("init", ["random", "custom"])
-def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(dtype, exponent, init):
+@pytest.mark.parametrize("accelerated", [False, True])
+def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(accelerated, dtype, exponent,
+                                                              init):
     """CD is equivariant under X -> 4**e X, (W, H) -> 2**e (W, H): the factors of a huge
     or tiny X are the exact power-of-two image of those of an ordinary X, bit for bit."""
     X = _data(12, 9, dtype=dtype)
@@ -129,7 +131,8 @@ def test_scaling_X_by_a_power_of_4_scales_the_factors_exactly(dtype, exponent, i
     custom = dict(W=W0, H=H0) if init == "custom" else {}
     scaled_custom = dict(W=np.ldexp(W0, exponent), H=np.ldexp(H0, exponent)) \
         if init == "custom" else {}
-    kwargs = dict(n_components=3, init=init, random_state=0, max_iter=30, tol=1e-3)
+    kwargs = dict(n_components=3, init=init, random_state=0, max_iter=30, tol=1e-3,
+                  accelerated=accelerated)
     W, H, n_iter = _fit(X, **custom, **kwargs)
     X_scaled = np.ldexp(X, 2 * exponent)
     assert np.isfinite(X_scaled).all() and X_scaled.dtype == dtype
@@ -333,3 +336,18 @@ def test_reconstruction_error_of_sparse_X_with_duplicate_entries(fmt):
     expected = np.linalg.norm(X.toarray() - W @ estimator.components_)
     assert estimator.reconstruction_err_ == pytest.approx(expected, rel=1e-6)
     assert not X.has_canonical_format  # the caller's matrix is left as it was
+
+
+def test_inverse_transform_refuses_bad_W_and_saturates_beyond_the_dtype():
+    X = np.full((2, 2), np.finfo(np.float32).max, dtype=np.float32)
+    estimator = NMF(1, init="random", random_state=0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W = estimator.fit_transform(X)
+        back = estimator.inverse_transform(W * 2)        # twice float32's largest
+    assert back.dtype == np.float32 and (back == np.finfo(np.float32).max).all()
+    for bad, message in ((np.full((2, 1), np.nan), "W must not contain NaN"),
+                         (-W, "W must be non-negative")):
+        with pytest.raises(ValueError, match=message):
+            estimator.inverse_transform(bad)
