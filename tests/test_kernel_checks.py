@@ -5,6 +5,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,113 @@ def test_pg_kernels_survive_absurd_thread_counts():
         F_try = F.copy()
         pg_subproblem(F_try, gram, cross, *buffers(), np.empty((k, k)), 1e-3, 5, n_threads)
         np.testing.assert_array_equal(F_try, F_expected)
+
+
+# ---- the sparse products (nmf/_sparse_fast.pyx) --------------------------------------
+_SPARSE_FLAWS = ["none", "none", "index_negative", "index_past_end", "index_huge",
+                 "indptr_drops", "indptr_past_nnz", "indptr_negative", "indptr_length",
+                 "data_length", "index_types_differ", "factor_shape", "out_shape",
+                 "out_is_factor", "dtypes_differ", "none_object"]
+
+
+@st.composite
+def _compressed_operands(draw):
+    """(data, indices, indptr, n_rows, n_cols, flaw) of a CSR matrix, maybe corrupted."""
+    n_rows, n_cols = draw(st.integers(0, 12)), draw(st.integers(0, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    A = sp.random(n_rows, n_cols, density=0.4, format="csr", random_state=rng)
+    data, indices, indptr = A.data.copy(), A.indices.astype(np.int64), \
+        A.indptr.astype(np.int64)
+    flaw = draw(st.sampled_from(_SPARSE_FLAWS))
+    if flaw.startswith("index_") and flaw != "index_types_differ" and len(indices):
+        indices[draw(st.integers(0, len(indices) - 1))] = {
+            "index_negative": -1, "index_past_end": n_cols, "index_huge": 2**40}[flaw]
+    elif flaw == "indptr_drops" and n_rows >= 2 and indptr[-1] > 0:
+        indptr[1], indptr[2] = indptr[-1], 0
+    elif flaw == "indptr_past_nnz" and n_rows:
+        indptr[-1] = len(data) + 3
+    elif flaw == "indptr_negative" and n_rows:
+        indptr[0] = -1
+    elif flaw == "indptr_length":
+        indptr = indptr[:-1]
+    elif flaw == "data_length":
+        data = np.append(data, 1.0)
+    index_type = draw(st.sampled_from([np.int32, np.int64]))
+    indices = indices.astype(np.int64 if flaw == "index_huge" else index_type)
+    indptr = indptr.astype(np.int64 if flaw == "index_types_differ" and
+                           index_type == np.int32 else index_type)
+    if flaw == "index_types_differ" and index_type == np.int64:
+        indptr = indptr.astype(np.int32)
+    return data, indices, indptr, n_rows, n_cols, flaw
+
+
+def _valid_csr(data, indices, indptr, n_rows, n_cols):
+    if data is None or len(indptr) != n_rows + 1 or len(indices) != len(data):
+        return False
+    if indptr.dtype != indices.dtype or indptr[0] < 0 or indptr[-1] > len(data):
+        return False
+    if (np.diff(indptr) < 0).any():
+        return False
+    used = indices[indptr[0]:indptr[-1]]
+    return bool(((used >= 0) & (used < n_cols)).all())
+
+
+def _dense(data, indices, indptr, n_rows, n_cols):
+    dense = np.zeros((n_rows, n_cols))
+    for i in range(n_rows):
+        for p in range(indptr[i], indptr[i + 1]):
+            dense[i, indices[p]] += data[p]  # duplicates add up
+    return dense
+
+
+@PROPERTY
+@given(operands=_compressed_operands(), k=st.integers(0, 4),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       n_threads=st.sampled_from([1, 2, 0, -5, 10**6, 2**31]),
+       kernel=st.sampled_from(["csr_times", "csr_t_times", "csr_inner_lowrank"]))
+def test_sparse_kernels_misuse_raises_and_leaves_the_factor_alone(operands, k, dtype,
+                                                                   n_threads, kernel):
+    from nmf import _sparse_fast
+
+    data, indices, indptr, n_rows, n_cols, flaw = operands
+    data = data.astype(dtype)
+    rng = np.random.default_rng(k)
+    rows_in, rows_out = (n_cols, n_rows) if kernel == "csr_times" else (n_rows, n_cols)
+    factor = rng.random((rows_in + (flaw == "factor_shape"), k)).astype(dtype)
+    out = np.full((rows_out + (flaw == "out_shape"), k), np.nan, dtype)
+    if flaw == "out_is_factor":
+        out = factor
+    if flaw == "dtypes_differ":
+        factor = factor.astype(np.float64 if dtype == np.float32 else np.float32)
+    if flaw == "none_object":
+        data = None
+    factor_before = factor.copy()
+    try:
+        if kernel == "csr_inner_lowrank":
+            other = rng.random((n_cols, k)).astype(factor.dtype)
+            result = _sparse_fast.csr_inner_lowrank(data, indices, indptr, factor, other,
+                                                    np.empty(n_rows), n_threads)
+        else:
+            getattr(_sparse_fast, kernel)(data, indices, indptr, factor, out, n_threads)
+    except MISUSE:
+        if flaw != "out_is_factor":
+            assert np.array_equal(factor, factor_before)
+        return
+    if k == 0 or kernel != "csr_inner_lowrank" and out.size == 0:
+        return  # an empty product: a kernel may return before reading anything
+    # Accepted: the structure was valid for the shapes the buffers imply, and the
+    # buffers apart and of one dtype.
+    rows, cols = {"csr_times": (out.shape[0], factor.shape[0]),
+                  "csr_t_times": (factor.shape[0], out.shape[0])}.get(
+        kernel, (factor.shape[0], n_cols))
+    assert _valid_csr(data, indices, indptr, rows, cols), flaw
+    assert flaw != "dtypes_differ", flaw
+    assert flaw != "out_is_factor" or kernel == "csr_inner_lowrank", flaw  # it has no out
+    A = _dense(data, indices, indptr, rows, cols)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    if kernel == "csr_inner_lowrank":
+        expected = np.sum(A * (factor.astype(np.float64) @ other.T))
+        assert result == pytest.approx(expected, rel=tol, abs=tol)
+    else:
+        expected = A @ factor if kernel == "csr_times" else A.T @ factor
+        np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
