@@ -1,0 +1,33 @@
+"""NMF.transform: W for the data with the fitted components fixed."""
+from nmf import NMF
+
+from . import data
+
+SETS = ["dense_2000x1000", "sparse_20000x5000", "debian_tfidf"]
+ITERATIONS = {"dense_2000x1000": 20, "sparse_20000x5000": 20, "debian_tfidf": 5}
+
+
+class Transform:
+    """transform of the training data by a model fitted for a few iterations (k=10,
+    tol=0, so transform runs exactly max_iter iterations), 1 thread."""
+
+    params = (SETS, ["cd", "pg"], ["float64", "float32"])
+    param_names = ["data", "solver", "dtype"]
+    number = 1
+    timeout = 600
+
+    def setup(self, name, solver, dtype):
+        self.threads = data.Threads(1)    # first: teardown runs even when setup skips
+        data.require_solver(solver)
+        self.X = data.load(name, dtype)
+        self.model = NMF(n_components=10, init="nndsvda", solver=solver, tol=0,
+                         max_iter=ITERATIONS[name], random_state=0).fit(self.X)
+
+    def teardown(self, *params):
+        self.threads.undo()
+
+    def time_transform(self, *params):
+        self.model.transform(self.X)
+
+    def peakmem_transform(self, *params):
+        self.model.transform(self.X)
