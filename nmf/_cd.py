@@ -36,13 +36,14 @@ class _Progress:
 
 
 def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, update_H,
-                           shuffle, rng, verbose, n_threads):
+                           shuffle, rng, verbose, n_threads, callback=None):
     """Alternate CD sweeps over W and Ht = H.T in place; return the iteration count.
 
     X is a float32/float64 dense array or CSR/CSC matrix; W (n, k) and Ht (m, k) are
     C-contiguous arrays of X's dtype owned by the caller. Stops when the violation
     (summed |projected gradient| of one W and one H sweep) falls to tol times its value
     at the first iteration, or after max_iter iterations (ConvergenceWarning if tol > 0).
+    callback(n_iter, ratio), when given, is called after each iteration with that ratio.
     """
     n, k = W.shape
     m = Ht.shape[0]
@@ -81,6 +82,8 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             break
         ratio = violation / violation_init
         progress.report(n_iter, ratio)
+        if callback is not None:
+            callback(n_iter, ratio)
         if ratio <= tol:
             converged = True
             progress.report(n_iter, ratio, force=True)

@@ -27,11 +27,12 @@ def default_init(n_components, n_samples, n_features):
 def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=True,
               solver="cd", tol=1e-4, max_iter=200, alpha=0.0, l1_ratio=0.0,
               regularization=None, random_state=None, verbose=0, shuffle=False,
-              nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
+              nls_max_iter=2000, sparseness=None, beta=1, eta=0.1, callback=None):
     """The work behind non_negative_factorization; returns (X, W, H, n_iter, info).
 
     X is returned as converted (the estimator computes its error on it); info holds
-    solver-specific results.
+    solver-specific results. callback(n_iter, violation_ratio), solver='cd' only, is
+    called after each iteration (the command line's progress display).
     """
     X = v.check_X(X)
     n_samples, n_features = X.shape
@@ -95,7 +96,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         n_iter = fit_coordinate_descent(
             X, W, Ht, tol=tol, max_iter=max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
             l2_H=l2_H, update_H=update_H, shuffle=shuffle, rng=rng, verbose=verbose,
-            n_threads=n_threads)
+            n_threads=n_threads, callback=callback)
     else:
         from ._pg import fit_projected_gradient
         n_iter = fit_projected_gradient(

@@ -1,6 +1,6 @@
 """Initial factors: random, NNDSVD and its variants."""
 import numpy as np
-import scipy.sparse as sp
+import scipy.linalg
 
 # Entries of an NNDSVD factor below this fraction of the factor's largest entry are
 # set to zero (they are rounding noise of the SVD).
@@ -21,7 +21,9 @@ def random_factors(X, n_components, rng):
 
 
 def _orthonormal_basis(A):
-    return np.linalg.qr(A)[0]
+    # scipy's LAPACK call releases the GIL (numpy's holds it for seconds on big
+    # sketches, delaying Ctrl-C) and skips a finiteness pass.
+    return scipy.linalg.qr(A, mode="economic", check_finite=False)[0]
 
 
 def randomized_svd(X, n_components, rng, n_oversamples=10):

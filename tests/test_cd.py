@@ -1,0 +1,179 @@
+"""The CD solver end to end, against the NumPy reference and known properties."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+import nmf
+from nmf import ConvergenceWarning, non_negative_factorization
+
+from _reference import cd_fit, dense, objective
+
+
+def _problem(n=40, m=25, k=4, dtype=np.float64, seed=0, density=None):
+    rng = np.random.default_rng(seed)
+    if density is None:
+        X = rng.random((n, k)) @ rng.random((k, m)) + 0.1 * rng.random((n, m))
+    else:
+        X = sp.random(n, m, density=density, format="csr", random_state=seed)
+    W0 = rng.random((n, k))
+    H0 = rng.random((k, m))
+    return X.astype(dtype), W0.astype(dtype), H0.astype(dtype)
+
+
+def _custom(X, W0, H0, **kw):
+    kw.setdefault("tol", 0)
+    return non_negative_factorization(X, W0, H0, n_components=W0.shape[1], init="custom",
+                                      **kw)
+
+
+@pytest.mark.parametrize("density", [None, 0.3])
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("regularization", [None, "both", "components", "transformation"])
+def test_iterates_match_numpy_reference(density, shuffle, regularization):
+    X, W0, H0 = _problem(density=density)
+    alpha, l1_ratio = (0.0, 0.0) if regularization is None else (0.3, 0.4)
+    W, H, n_iter = _custom(X, W0, H0, max_iter=15, alpha=alpha, l1_ratio=l1_ratio,
+                           regularization=regularization, shuffle=shuffle, random_state=7)
+    l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
+    on_W = regularization in ("both", "transformation")
+    on_H = regularization in ("both", "components")
+    W_ref, H_ref, n_ref = cd_fit(
+        X, W0, H0, max_iter=15, l1_W=l1 * on_W, l2_W=l2 * on_W, l1_H=l1 * on_H,
+        l2_H=l2 * on_H, shuffle_seed=7 if shuffle else None)
+    assert n_iter == n_ref == 15
+    assert_allclose(W, W_ref, rtol=1e-10, atol=1e-12)
+    assert_allclose(H, H_ref, rtol=1e-10, atol=1e-12)
+
+
+def test_stopping_iteration_matches_reference():
+    X, W0, H0 = _problem()
+    _, _, n_iter = _custom(X, W0, H0, max_iter=500, tol=1e-3)
+    _, _, n_ref = cd_fit(X, W0, H0, max_iter=500, tol=1e-3)
+    assert 1 < n_iter == n_ref < 500
+
+
+def test_float32_iterates_match_reference_at_float32_precision():
+    X, W0, H0 = _problem(dtype=np.float32)
+    W, H, _ = _custom(X, W0, H0, max_iter=10)
+    assert W.dtype == H.dtype == np.float32
+    W_ref, H_ref, _ = cd_fit(X.astype(np.float64), W0.astype(np.float64),
+                             H0.astype(np.float64), max_iter=10)
+    assert_allclose(W, W_ref, rtol=2e-3, atol=1e-4)
+    assert_allclose(H, H_ref, rtol=2e-3, atol=1e-4)
+
+
+def test_update_H_false_solves_W_only_from_zeros():
+    X, W0, H0 = _problem()
+    W, H, _ = non_negative_factorization(X, H=H0, update_H=False, tol=0, max_iter=10)
+    assert_array_equal(H, H0)
+    W_ref, _, _ = cd_fit(X, np.zeros_like(W0), H0, max_iter=10, update_H=False)
+    assert_allclose(W, W_ref, rtol=1e-10, atol=1e-12)
+
+
+def test_objective_never_increases():
+    X, W0, H0 = _problem(seed=3)
+    values = [objective(X, W0, H0)]
+    for max_iter in range(1, 30):
+        W, H, _ = _custom(X, W0, H0, max_iter=max_iter)
+        values.append(objective(X, W, H))
+    assert np.all(np.diff(values) <= 1e-12 * values[0])
+    assert values[-1] < 0.5 * values[0]
+
+
+@pytest.mark.parametrize("regularization", [None, "both"])
+def test_kkt_conditions_at_convergence(regularization):
+    X, W0, H0 = _problem(seed=4)
+    alpha = 0.0 if regularization is None else 0.5
+    W, H, n_iter = _custom(X, W0, H0, max_iter=5000, tol=1e-9, alpha=alpha, l1_ratio=0.5,
+                           regularization=regularization)
+    l1, l2 = alpha * 0.5, alpha * 0.5
+    grad_W = W @ H @ H.T - X @ H.T + l1 + l2 * W
+    grad_H = W.T @ W @ H - W.T @ X + l1 + l2 * H
+    scale = np.abs(X @ H.T).max()
+    for factor, grad in ((W, grad_W), (H, grad_H)):
+        assert grad.min() >= -1e-5 * scale                       # dual feasibility
+        assert np.abs(factor * grad).max() <= 1e-5 * scale * factor.max()  # complementarity
+
+
+def test_sparse_and_dense_input_give_the_same_factors():
+    X, W0, H0 = _problem(density=0.2, n=60, m=30)
+    Ws, Hs, _ = _custom(X, W0, H0, max_iter=20)
+    for form in (dense(X), np.asfortranarray(dense(X)), X.tocsc(), sp.csr_array(X)):
+        W, H, _ = _custom(form, W0, H0, max_iter=20)
+        assert_allclose(W, Ws, rtol=1e-10, atol=1e-13)
+        assert_allclose(H, Hs, rtol=1e-10, atol=1e-13)
+
+
+def test_float32_close_to_float64():
+    X, _, _ = _problem(n=60, m=40, k=5, seed=5)
+    W64, H64, _ = non_negative_factorization(X, n_components=5, init="nndsvd", tol=0,
+                                             max_iter=50, random_state=0)
+    W32, H32, _ = non_negative_factorization(X.astype(np.float32), n_components=5,
+                                             init="nndsvd", tol=0, max_iter=50,
+                                             random_state=0)
+    assert W32.dtype == H32.dtype == np.float32
+    assert_allclose(W32 @ H32, W64 @ H64, rtol=1e-3, atol=1e-3 * X.max())
+
+
+@pytest.mark.parametrize("density", [None, 0.3])
+def test_bitwise_identical_for_any_thread_count_and_repeats(density):
+    X, _, _ = _problem(n=400, m=300, k=8, density=density, seed=6)
+    runs = []
+    try:
+        for n_threads in (1, 2, 1, 2):
+            nmf.set_num_threads(n_threads)
+            runs.append(non_negative_factorization(X, n_components=8, random_state=3,
+                                                   shuffle=True, tol=0, max_iter=20))
+    finally:
+        nmf.set_num_threads(None)
+    for W, H, n_iter in runs[1:]:
+        assert_array_equal(W, runs[0][0])
+        assert_array_equal(H, runs[0][1])
+
+
+def test_convergence_warning_at_max_iter_only_when_tol_positive(recwarn):
+    X, W0, H0 = _problem()
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        _custom(X, W0, H0, max_iter=3, tol=1e-12)
+    _custom(X, W0, H0, max_iter=3, tol=0)     # fixed iterations asked for: no warning
+    assert not recwarn.list
+
+
+def test_verbose_prints_iterations(capsys):
+    X, W0, H0 = _problem()
+    _custom(X, W0, H0, max_iter=30, tol=1e-2, verbose=1)
+    out = capsys.readouterr().out
+    assert "iteration" in out and "violation ratio" in out and "elapsed" in out
+    _custom(X, W0, H0, max_iter=5, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_zero_data_converges_to_zero_without_nan():
+    X = np.zeros((10, 6))
+    W, H, n_iter = non_negative_factorization(X, n_components=3, init="random",
+                                              random_state=0)
+    assert np.isfinite(W).all() and np.isfinite(H).all()
+    assert_allclose(W @ H, 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_matches_scikit_learn_from_the_same_initial_factors(shuffle):
+    sk = pytest.importorskip("sklearn.decomposition")
+    for density in (None, 0.3):
+        X, W0, H0 = _problem(density=density, seed=8)
+        W, H, n_iter = _custom(X, W0, H0, max_iter=40, shuffle=shuffle, random_state=1)
+        W_sk, H_sk, n_sk = sk.non_negative_factorization(
+            X, W0.copy(), H0.copy(), n_components=4, init="custom", solver="cd", tol=0,
+            max_iter=40, shuffle=shuffle, random_state=1)
+        assert n_iter == n_sk
+        assert_allclose(W, W_sk, rtol=1e-9, atol=1e-12)
+        assert_allclose(H, H_sk, rtol=1e-9, atol=1e-12)
+
+
+def test_canonical_small_example():
+    X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    model = nmf.NMF(n_components=2, init="random", random_state=0)
+    W = model.fit_transform(X)
+    assert_allclose(W @ model.components_, X, atol=2e-3)
+    assert model.reconstruction_err_ < 2e-3

@@ -1,0 +1,283 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import nnls
+
+import nmf._pg
+from nmf import NMF, ConvergenceWarning, non_negative_factorization
+from nmf._estimator import hoyer_sparseness
+
+from _pg_reference import pg_fit
+
+EXAMPLE = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+
+
+def _data(n=30, m=20, k=3, seed=0, density=None):
+    rng = np.random.default_rng(seed)
+    if density is not None:
+        X = sp.random(n, m, density=density, random_state=seed, format="csr")
+        return X, rng.random((n, k)), rng.random((k, m))
+    X = rng.random((n, k)) @ rng.random((k, m)) + 0.1 * rng.random((n, m))
+    return X, rng.random((n, k)), rng.random((k, m))
+
+
+def _fit(X, W, H, **kw):
+    return non_negative_factorization(X, W.copy(), H.copy(), W.shape[1], init="custom",
+                                      solver="pg", **kw)
+
+
+@pytest.fixture
+def subproblem_trace(monkeypatch):
+    """Record (n_iter, alpha) of every subproblem the driver solves."""
+    trace = []
+    solve = nmf._pg.pg_subproblem
+
+    def recording(*args):
+        result = solve(*args)
+        trace.append(result[:2])
+        return result
+
+    monkeypatch.setattr(nmf._pg, "pg_subproblem", recording)
+    return trace
+
+
+def _objective(X, W, H):
+    X = X.toarray() if sp.issparse(X) else X
+    return 0.5 * np.sum((X - W @ H) ** 2)
+
+
+@pytest.mark.filterwarnings("ignore::nmf.ConvergenceWarning")  # max_iter is part of the test
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("options", [
+    {},
+    {"alpha": 0.3, "l1_ratio": 0.5, "regularization": "both"},
+    {"alpha": 0.2, "l1_ratio": 1.0, "regularization": "components"},
+    {"sparseness": "data", "beta": 0.5, "eta": 0.2},
+    {"sparseness": "components", "beta": 2.0, "eta": 0.05},
+])
+def test_fit_matches_lin(fmt, options, subproblem_trace):
+    X, W0, H0 = _data(density=None if fmt == "dense" else 0.3)
+    X = X if fmt == "dense" else sp.csr_matrix(X).asformat(fmt)
+    # Penalties as the package turns them into per-factor terms.
+    alpha, l1_ratio = options.get("alpha", 0.0), options.get("l1_ratio", 0.0)
+    on = {"both": "WH", "components": "H"}.get(options.get("regularization"), "")
+    terms = {f"{kind}_{side}": (alpha * (l1_ratio if kind == "l1" else 1 - l1_ratio)
+                                if side in on else 0.0)
+             for kind in ("l1", "l2") for side in "WH"}
+    sparse = {key: options[key] for key in ("sparseness", "beta", "eta") if key in options}
+    W_ref, H_ref, n_ref, trace = pg_fit(X, W0, H0, tol=1e-4, max_iter=60,
+                                        nls_max_iter=2000, **terms, **sparse)
+    W, H, n_iter = _fit(X, W0, H0, tol=1e-4, max_iter=60, **options)
+    assert n_iter == n_ref
+    assert n_iter > 3
+    assert subproblem_trace == [step[1:] for step in trace]
+    assert_allclose(W, W_ref, rtol=1e-10, atol=1e-10 * np.abs(W_ref).max())
+    assert_allclose(H, H_ref, rtol=1e-10, atol=1e-10 * np.abs(H_ref).max())
+
+
+def test_fit_float32_stays_float32_and_close():
+    X, W0, H0 = _data()
+    W64, H64, _ = _fit(X, W0, H0, tol=1e-3)
+    W, H, _ = _fit(X.astype(np.float32), W0, H0, tol=1e-3)
+    assert W.dtype == H.dtype == np.float32
+    assert_allclose(_objective(X, W, H), _objective(X, W64, H64), rtol=1e-3)
+
+
+def test_kkt_conditions_at_convergence():
+    X, W0, H0 = _data()
+    W, H, _ = _fit(X, W0, H0, tol=1e-7, max_iter=2000)
+    grad_W, grad_H = W @ H @ H.T - X @ H.T, W.T @ W @ H - W.T @ X
+    scale = max(np.abs(X @ H.T).max(), np.abs(W.T @ X).max())
+    for F, grad in ((W, grad_W), (H, grad_H)):
+        assert F.min() >= 0
+        assert grad.min() > -1e-5 * scale             # no descent direction into F >= 0
+        assert np.abs(F * grad).max() < 1e-5 * scale * F.max()   # complementarity
+
+
+def test_pg_and_cd_reach_the_same_objective():
+    rng = np.random.default_rng(3)
+    X = rng.random((40, 4)) @ rng.random((4, 30)) + 0.01 * rng.random((40, 30))
+    objectives = []
+    for solver, tol in (("pg", 1e-8), ("cd", 1e-6)):
+        W, H, _ = non_negative_factorization(X, n_components=4, init="nndsvda",
+                                             solver=solver, tol=tol, max_iter=3000,
+                                             random_state=0)
+        objectives.append(_objective(X, W, H))
+    assert_allclose(objectives[0], objectives[1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("sparseness, factor", [("data", 0), ("components", 1)])
+def test_sparseness_grows_with_beta(sparseness, factor):
+    X, W0, H0 = _data(n=40, m=30, k=4, seed=1)
+    values = []
+    for beta in (0.01, 1.0, 30.0):
+        result = _fit(X, W0, H0, tol=1e-4, max_iter=2000, sparseness=sparseness, beta=beta,
+                      eta=0.1)
+        values.append(hoyer_sparseness(result[factor]))
+    assert values[0] < values[1] < values[2]
+    assert values[2] - values[0] > 0.1
+
+
+def test_example_reconstructs():
+    model = NMF(n_components=2, init="random", random_state=0, solver="pg")
+    W = model.fit_transform(EXAMPLE)
+    assert model.reconstruction_err_ < 0.01
+    assert_allclose(W @ model.components_, EXAMPLE, atol=0.01)
+    assert model.comp_sparseness_ == hoyer_sparseness(model.components_)
+    assert model.data_sparseness_ == hoyer_sparseness(W)
+    assert 0 <= model.comp_sparseness_ <= 1 and 0 <= model.data_sparseness_ <= 1
+
+
+def test_estimator_sparseness_attributes_follow_the_constraint():
+    X, _, _ = _data(n=40, m=30, k=4, seed=1)
+    plain = NMF(4, init="nndsvda", solver="pg", max_iter=2000).fit(X)
+    sparse = NMF(4, init="nndsvda", solver="pg", max_iter=2000, sparseness="components",
+                 beta=10.0).fit(X)
+    assert sparse.comp_sparseness_ > plain.comp_sparseness_ + 0.1
+    assert not hasattr(NMF(4, init="nndsvda", solver="cd", max_iter=2000).fit(X),
+                       "comp_sparseness_")
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_transform_solves_W_with_H_fixed(fmt):
+    X, _, _ = _data(n=25, m=20, k=3, seed=2)
+    model = NMF(3, init="nndsvda", solver="pg", tol=1e-6, max_iter=1000).fit(X)
+    X_new = np.random.default_rng(5).random((10, 20))
+    W = model.transform(X_new if fmt == "dense" else sp.csr_matrix(X_new))
+    # Row by row, the exact non-negative least-squares solution.
+    expected = np.array([nnls(model.components_.T, row)[0] for row in X_new])
+    assert W.shape == (10, 3)
+    assert_allclose(W, expected, rtol=1e-4, atol=1e-4 * expected.max())
+    assert 1 <= model.n_iter_ <= 3
+
+
+def test_update_H_false_leaves_H_and_converges():
+    X, _, H = _data(seed=4)
+    H_copy = H.copy()
+    W, H_out, n_iter = non_negative_factorization(X, H=H, n_components=3, update_H=False,
+                                                  solver="pg", tol=1e-8)
+    assert_array_equal(H, H_copy)
+    assert_array_equal(H_out, H)
+    grad = W @ H @ H.T - X @ H.T
+    assert np.abs(np.where(W > 0, grad, np.minimum(grad, 0))).max() < 1e-6 * np.abs(X @ H.T).max()
+    assert n_iter == 1
+
+
+def test_inputs_are_not_modified():
+    X, W0, H0 = _data()
+    X.setflags(write=False)
+    copies = [a.copy() for a in (X, W0, H0)]
+    non_negative_factorization(X, W0, H0, 3, init="custom", solver="pg")
+    for a, copy in zip((X, W0, H0), copies):
+        assert_array_equal(a, copy)
+
+
+def test_max_iter_warns():
+    X, W0, H0 = _data()
+    with pytest.warns(ConvergenceWarning, match="max_iter=2 "):
+        _, _, n_iter = _fit(X, W0, H0, tol=1e-6, max_iter=2)
+    assert n_iter == 2
+
+
+def test_nls_max_iter_warns_once_per_fit():
+    X, W0, H0 = _data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(X, W0, H0, tol=1e-9, max_iter=30, nls_max_iter=1)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert sum("nls_max_iter=1 " in message for message in messages) == 1
+
+
+def test_zero_tol_runs_max_iter_quietly():
+    X, W0, H0 = _data()
+    _, _, n_iter = _fit(X, W0, H0, tol=0.0, max_iter=15, nls_max_iter=3)
+    assert n_iter == 15
+
+
+def test_stationary_start_stops_at_once():
+    # W = 0, H = 0 has a zero gradient: nothing to do, and no division by zero.
+    X, W0, H0 = _data()
+    W, H, n_iter = _fit(X, 0 * W0, 0 * H0, tol=1e-4)
+    assert n_iter == 1
+    assert_array_equal(W, 0)
+    assert_array_equal(H, 0)
+
+
+@pytest.mark.parametrize("update_H", [True, False])
+def test_overflowing_gradient_is_refused(update_H):
+    X, W0, H0 = _data()
+    X = X * 1e160        # (X H^T) fits, its products with the Grams do not
+    with pytest.raises(ValueError, match="overflows"):
+        if update_H:
+            _fit(X, W0 * 1e160, H0 * 1e160)
+        else:
+            non_negative_factorization(X, H=H0 * 1e160, n_components=3, update_H=False,
+                                       solver="pg")
+
+
+def test_verbose_reports(capsys):
+    X, W0, H0 = _data()
+    _fit(X, W0, H0, verbose=2, max_iter=3, tol=0.0)
+    out = capsys.readouterr().out
+    assert out.count("[nmf pg] iteration") == 3
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"nls_max_iter": 0}, ValueError, "nls_max_iter"),
+    ({"nls_max_iter": 1.5}, TypeError, "nls_max_iter"),
+    ({"beta": 0}, ValueError, "beta"),
+    ({"eta": -1.0}, ValueError, "eta"),
+    ({"sparseness": "rows"}, ValueError, "sparseness"),
+    ({"sparseness": "data", "solver": "cd"}, ValueError, "sparseness"),
+])
+def test_parameter_errors(params, error, match):
+    X, _, _ = _data()
+    kw = {"solver": "pg", **params}
+    with pytest.raises(error, match=match):
+        non_negative_factorization(X, n_components=2, **kw)
+
+
+_INTERRUPTED = """
+import sys, numpy as np
+{setup}
+print("ready", flush=True)
+{call}
+"""
+
+
+@pytest.mark.parametrize("setup, call", [
+    # One subproblem that would run for minutes.
+    ("""from nmf._pg_fast import pg_subproblem
+rng = np.random.default_rng(0)
+F, gram, cross = rng.random((20000, 20)), np.eye(20) + 1, rng.random((20000, 20))
+buffers = np.empty_like(F), np.empty_like(F), np.empty((20, 20))""",
+     "pg_subproblem(F, gram, cross, *buffers, 0.0, 10**8)"),
+    # A whole fit.
+    ("""from nmf import non_negative_factorization
+X = np.random.default_rng(0).random((3000, 2000))""",
+     "non_negative_factorization(X, n_components=20, solver='pg', tol=0, max_iter=10**6)"),
+], ids=["subproblem", "fit"])
+def test_ctrl_c_interrupts_quickly(setup, call):
+    code = _INTERRUPTED.format(setup=setup, call=call)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        start = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+        elapsed = time.perf_counter() - start
+    finally:
+        process.kill()
+    assert "KeyboardInterrupt" in stderr
+    assert elapsed < 0.5, elapsed

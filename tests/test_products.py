@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from nmf import _products
+
+
+@pytest.mark.parametrize("form", ["C", "F", "csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_products_match_dense_numpy(form, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 30))
+    X[X < 0.6] = 0
+    W, Ht = rng.random((50, 4)), rng.random((30, 4))
+    data = {"C": X, "F": np.asfortranarray(X), "csr": sp.csr_matrix(X),
+            "csc": sp.csc_matrix(X)}[form].astype(dtype)
+    W, Ht = W.astype(dtype), Ht.astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    out_n, out_m, out_k = (np.empty((50, 4), dtype), np.empty((30, 4), dtype),
+                           np.empty((4, 4), dtype))
+    assert_allclose(_products.X_times(data, Ht, out=out_n), X @ Ht, rtol=tol)
+    assert_allclose(_products.Xt_times(data, W, out=out_m), X.T @ W, rtol=tol)
+    assert_allclose(_products.gram(W, out=out_k), W.T @ W, rtol=tol)
+    residual = np.sum((X - W @ Ht.T) ** 2)
+    assert_allclose(_products.squared_residual(data, W, Ht), residual, rtol=1e-4)
+
+
+def test_squared_residual_of_an_exact_fit_is_zero():
+    rng = np.random.default_rng(0)
+    W, Ht = rng.random((20, 3)), rng.random((10, 3))
+    assert _products.squared_residual(W @ Ht.T, W, Ht) < 1e-20
+    assert _products.squared_residual(sp.csr_matrix(W @ Ht.T), W, Ht) < 1e-10
