@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import dataclasses
 import gc
+import inspect
 import math
 import os
 import pathlib
@@ -63,6 +64,7 @@ FIGURE_FALLBACK = ("sparse_20000x5000", 30)
 class Budget:
     """How much work one run of the script does."""
     iterations: dict        # set -> iterations of a per-iteration fit
+    pg_iterations: dict     # the same for 'pg', whose iterations cost far more
     rounds: int             # rounds of the per-iteration measurements
     target_rounds: int      # rounds of the time-to-target fits
     trace_seconds: float    # time budget of each solver's convergence trace
@@ -71,10 +73,14 @@ class Budget:
 
 
 FULL = Budget({"dense_2000x1000": 50, "dense_5000x2000": 20, "sparse_20000x5000": 30,
-               "debian_tfidf": 10}, rounds=7, target_rounds=3, trace_seconds=20.0,
+               "debian_tfidf": 10},
+              {"dense_2000x1000": 20, "dense_5000x2000": 5, "sparse_20000x5000": 10,
+               "debian_tfidf": 3}, rounds=7, target_rounds=3, trace_seconds=20.0,
               trace_iterations=3000, memory_iterations=3)
 QUICK = Budget({"dense_2000x1000": 10, "dense_5000x2000": 5, "sparse_20000x5000": 10,
-                "debian_tfidf": 3}, rounds=3, target_rounds=1, trace_seconds=1.5,
+                "debian_tfidf": 3},
+               {"dense_2000x1000": 5, "dense_5000x2000": 2, "sparse_20000x5000": 3,
+                "debian_tfidf": 1}, rounds=3, target_rounds=1, trace_seconds=1.5,
                trace_iterations=300, memory_iterations=2)
 
 
@@ -90,9 +96,11 @@ class Solver:
 
 def _nmf_fit(**options):
     def fit(X, W, H, max_iter):
-        W, H, _ = nmf.non_negative_factorization(
-            X, W, H, n_components=W.shape[1], init="custom", tol=0, max_iter=max_iter,
-            **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nmf.ConvergenceWarning)
+            W, H, _ = nmf.non_negative_factorization(
+                X, W, H, n_components=W.shape[1], init="custom", tol=0, max_iter=max_iter,
+                **options)
         return W, H
     return fit
 
@@ -111,24 +119,28 @@ def _sklearn_fit(solver):
     return fit
 
 
-def solvers(accelerated_options):
-    """nmf 'cd', nmf 'pg', the accelerated CD mode when its options are given, and
-    scikit-learn's 'cd' and 'mu'; each probed on a 6 x 2 problem."""
+def solvers():
+    """nmf 'cd', 'pg' and 'cd' with accelerated=True, scikit-learn's 'cd' and 'mu';
+    each probed on the 6 x 2 example (a solver that fails there is reported, not
+    measured)."""
     found = [Solver("nmf cd", _nmf_fit(solver="cd"), memoryless=True),
-             Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False)]
-    if accelerated_options:
-        found.append(Solver("nmf cd accel", _nmf_fit(solver="cd", **accelerated_options),
-                            memoryless=False))
-    found += [Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
-              Solver("sklearn mu", _sklearn_fit("mu"), memoryless=True, float32=False)]
-    X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+             Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False),
+             Solver("nmf cd accel", _nmf_fit(solver="cd", accelerated=True),
+                    memoryless=False),
+             Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
+             Solver("sklearn mu", _sklearn_fit("mu"), memoryless=True, float32=False)]
     for solver in found:
-        W, H = data.initial_factors(X, 2)
-        try:
-            solver.fit(X, W, H, 2)
-        except Exception as error:  # report, measure the others
-            solver.missing = f"{type(error).__name__}: {error}"
+        probe(solver)
     return found
+
+
+def probe(solver):
+    """Fit the 6 x 2 example; on failure, say why in solver.missing."""
+    W, H = data.initial_factors(data.EXAMPLE_6X2, 2)
+    try:
+        solver.fit(data.EXAMPLE_6X2, W, H, 2)
+    except Exception as error:  # report it, measure the others
+        solver.missing = f"{type(error).__name__}: {error}"
 
 
 # ---- the floor ---------------------------------------------------------------------------
@@ -145,16 +157,19 @@ def _library_products(X, W, Ht, out_n, out_m):
 
 
 def _nmf_products():
-    """The same products through nmf's own functions, or None if nmf has none."""
+    """The same products through nmf's own functions (on nmf's thread count when they
+    take one), or None if nmf has none."""
     try:
         from nmf import _products as products
         X_times, Xt_times, gram = products.X_times, products.Xt_times, products.gram
     except (ImportError, AttributeError):
         return None
+    threaded = "n_threads" in inspect.signature(X_times).parameters
 
     def run(X, W, Ht, out_n, out_m, out_k):
-        X_times(X, Ht, out=out_n)
-        Xt_times(X, W, out=out_m)
+        threads = {"n_threads": nmf.get_num_threads()} if threaded else {}
+        X_times(X, Ht, out=out_n, **threads)
+        Xt_times(X, W, out=out_m, **threads)
         gram(W, out=out_k)
         gram(Ht, out=out_k)
     return run
@@ -324,7 +339,8 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
     starts = {dtype: (W64.astype(dtype), H64.astype(dtype)) for dtype in dtypes}
     usable = [s for s in all_solvers if not s.missing]
     reference = next((s for s in usable if s.name == "sklearn cd"), None)
-    n_iter = budget.iterations.get(name, 10)
+    n_iter = budget.iterations[name]
+    pg_iter = budget.pg_iterations[name]
 
     # Convergence traces (float64, first thread count). A pair's target is within
     # TARGET of the best objective either solver reached; a solver that has not
@@ -374,8 +390,9 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                     for solver in usable:
                         if dtype == "float32" and not solver.float32:
                             continue
+                        count = pg_iter if solver.name == "nmf pg" else n_iter
                         record(("iter", dtype, n_threads, solver.name),
-                               timed(solver.fit, X, W0, H0, n_iter) / n_iter)
+                               timed(solver.fit, X, W0, H0, count) / count)
                     if dtype != "float64" or round_ >= budget.target_rounds:
                         continue
                     for solver_name, (_, reached) in targets.items():
@@ -393,7 +410,7 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                     memory[dtype, solver.name] = traced_peak(
                         solver.fit, Xs[dtype], *starts[dtype], budget.memory_iterations)
     return dict(name=name, k=k, shape=X64.shape, dtypes=dtypes, times=times,
-                targets=targets, traces=traces, memory=memory, n_iter=n_iter,
+                targets=targets, traces=traces, memory=memory,
                 X_bytes={dtype: data.nbytes(Xs[dtype]) for dtype in dtypes},
                 trace_seconds={name: t.points[-1][1] for name, t in traces.items()})
 
@@ -502,9 +519,13 @@ def report(cases, args, budget, all_solvers, machine, has_nmf_floor):
         "", "### Per-iteration time",
         "",
         "A fit of a fixed number of iterations (tol=0) from the same initial factors,"
-        " divided by that number (fixed costs included); the floor is the time of X H^T,"
-        " X^T W, W^T W and H H^T with NumPy's BLAS (dense) or scipy.sparse (sparse)."
-        " Medians of per-round ratios.",
+        " divided by that number (fixed costs included): "
+        + ", ".join(f"{name} {budget.iterations[name]}" for name in args.sets)
+        + " iterations; for 'pg', whose iterations each solve two subproblems, "
+        + ", ".join(f"{name} {budget.pg_iterations[name]}" for name in args.sets)
+        + ". The floor is the time of X H^T, X^T W, W^T W and H H^T with NumPy's BLAS"
+        " (dense X) or scipy.sparse (sparse X); the nmf-products floor is the same"
+        " products through nmf's own functions. Medians of per-round ratios.",
         "", *iteration_table(cases, args, has_nmf_floor),
         "", f"### Time to reach the target (float64; objective within {TARGET:g} of the"
         " best either solver of the pair reaches)",
@@ -574,9 +595,6 @@ def parse_args(argv):
     parser.add_argument("--out", type=pathlib.Path, help="also write the tables here")
     parser.add_argument("--figure", type=pathlib.Path,
                         help="write the convergence figure (PNG) here")
-    parser.add_argument("--accelerated", metavar="OPTION=VALUE", nargs="+", default=[],
-                        help="nmf options of the accelerated CD mode, measured as"
-                        " 'nmf cd accel' (values are Python literals)")
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.threads):
         parser.error("--threads must be positive")
@@ -585,23 +603,10 @@ def parse_args(argv):
     return args
 
 
-def accelerated_options(pairs):
-    import ast
-
-    options = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            options[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[key] = value
-    return options
-
-
 def main(argv=None):
     args = parse_args(argv)
     budget = QUICK if args.quick else FULL
-    all_solvers = solvers(accelerated_options(args.accelerated))
+    all_solvers = solvers()
     nmf_products = _nmf_products()
     machine = describe_machine(args, budget)
     print("\n".join(machine), flush=True)

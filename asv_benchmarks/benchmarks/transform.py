@@ -2,9 +2,7 @@
 from nmf import NMF
 
 from . import data
-
-SETS = ["dense_2000x1000", "sparse_20000x5000", "debian_tfidf"]
-ITERATIONS = {"dense_2000x1000": 20, "sparse_20000x5000": 20, "debian_tfidf": 5}
+from .fit import ITERATIONS, SETS
 
 
 class Transform:
@@ -21,7 +19,7 @@ class Transform:
         data.require_solver(solver)
         self.X = data.load(name, dtype)
         self.model = NMF(n_components=10, init="nndsvda", solver=solver, tol=0,
-                         max_iter=ITERATIONS[name], random_state=0).fit(self.X)
+                         max_iter=ITERATIONS[solver][name], random_state=0).fit(self.X)
 
     def teardown(self, *params):
         self.threads.undo()

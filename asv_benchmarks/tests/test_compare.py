@@ -59,10 +59,14 @@ def test_ratios_are_medians_per_round_and_tables_are_markdown():
 
 def test_solvers_report_what_cannot_run():
     pytest.importorskip("sklearn")
-    found = {s.name: s for s in compare.solvers({"no_such_option": 1})}
+    found = {s.name: s for s in compare.solvers()}
+    assert set(found) == {"nmf cd", "nmf pg", "nmf cd accel", "sklearn cd", "sklearn mu"}
     assert found["nmf cd"].missing == ""
     assert found["sklearn cd"].missing == "" and found["sklearn mu"].missing == ""
-    assert "no_such_option" in found["nmf cd accel"].missing
+    broken = compare.Solver("broken", compare._nmf_fit(solver="cd", no_such_option=1),
+                            memoryless=True)
+    compare.probe(broken)
+    assert "no_such_option" in broken.missing
 
 
 def test_nmf_products_floor_matches_the_library_products():
