@@ -8,4 +8,5 @@ def cd_sweep(
     order: NDArray[np.intp],  # const Py_ssize_t[::1], (k,)
     row_violation: NDArray[np.float64],  # double[::1], (n,) work buffer
     n_threads: int = 1,
+    row_change: NDArray[np.float64] | None = None,  # double[::1], (n,) or None
 ) -> float: ...

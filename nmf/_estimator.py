@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from . import _validation as v
 from ._factorize import factorize
 from ._products import squared_residual
+from ._threads import get_num_threads
 
 
 def hoyer_sparseness(A):
@@ -50,6 +51,7 @@ class NMF:
     sparseness : {'data', 'components'} or None, default=None
     beta : float, default=1
     eta : float, default=0.1
+    accelerated : bool, default=False
         See :func:`nmf.non_negative_factorization`.
 
     Attributes
@@ -67,7 +69,7 @@ class NMF:
 
     def __init__(self, n_components=None, init=None, solver="cd", tol=1e-4, max_iter=200,
                  random_state=None, alpha=0.0, l1_ratio=0.0, verbose=0, shuffle=False,
-                 nls_max_iter=2000, sparseness=None, beta=1, eta=0.1):
+                 nls_max_iter=2000, sparseness=None, beta=1, eta=0.1, accelerated=False):
         self.n_components = n_components
         self.init = init
         self.solver = solver
@@ -82,6 +84,7 @@ class NMF:
         self.sparseness = sparseness
         self.beta = beta
         self.eta = eta
+        self.accelerated = accelerated
 
     # ---- the estimator protocol ------------------------------------------------------
     @classmethod
@@ -130,7 +133,8 @@ class NMF:
             tol=self.tol, max_iter=self.max_iter, alpha=self.alpha, l1_ratio=self.l1_ratio,
             regularization="both", random_state=self.random_state, verbose=self.verbose,
             shuffle=self.shuffle, nls_max_iter=self.nls_max_iter,
-            sparseness=self.sparseness, beta=self.beta, eta=self.eta)
+            sparseness=self.sparseness, beta=self.beta, eta=self.eta,
+            accelerated=self.accelerated)
 
     def fit_transform(self, X, y=None, W=None, H=None):
         """Learn the factorization of X and return W.
@@ -152,7 +156,8 @@ class NMF:
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_iter_ = n_iter
-        self.reconstruction_err_ = float(np.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T))))
+        self.reconstruction_err_ = float(np.sqrt(squared_residual(
+            X, W, np.ascontiguousarray(H.T), get_num_threads())))
         if self.solver == "pg":
             self.comp_sparseness_ = hoyer_sparseness(H)
             self.data_sparseness_ = hoyer_sparseness(W)

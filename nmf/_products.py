@@ -2,11 +2,28 @@
 
 Factors are held row-major: W is (n_samples, k) and Ht = H.T is (n_features, k), both
 C-contiguous, so that a CD sweep walks contiguous rows. Dense products go to BLAS and
-write into buffers allocated once per fit; X is never copied or transposed in memory
-(X.T of a C array is an F array, of a CSR matrix a CSC one).
+sparse ones to the compiled kernels of nmf/_sparse_fast.pyx; both write into buffers
+allocated once per fit. X is never copied or transposed in memory (X.T of a C array is
+an F array; a CSC matrix's arrays are the CSR arrays of its transpose).
 """
 import numpy as np
 import scipy.sparse as sp
+
+from ._kernels import sparse_fast
+
+
+def _compressed(X):
+    """X's (data, indices, indptr), indptr in the indices' integer type.
+
+    scipy keeps both in one type; should they differ, indptr (one entry per row) is
+    the one converted, never the (nnz,) arrays.
+    """
+    indptr = X.indptr
+    if indptr.dtype != X.indices.dtype:
+        if X.indices.dtype == np.int32 and indptr[-1] > np.iinfo(np.int32).max:
+            raise ValueError("X has more stored entries than its int32 indices can address.")
+        indptr = indptr.astype(X.indices.dtype)
+    return X.data, X.indices, indptr
 
 
 def gram(factor, out):
@@ -14,33 +31,40 @@ def gram(factor, out):
     return np.dot(factor.T, factor, out=out)
 
 
-def X_times(X, factor, out):
+def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
     if sp.issparse(X):
-        out[...] = X @ factor
+        kernel = sparse_fast.csr_times if X.format == "csr" else sparse_fast.csr_t_times
+        kernel(*_compressed(X), factor, out, n_threads)
         return out
     return np.dot(X, factor, out=out)
 
 
-def Xt_times(X, factor, out):
+def Xt_times(X, factor, out, n_threads=1):
     """X.T @ factor, (n_features, k), into out; factor is (n_samples, k)."""
     if sp.issparse(X):
-        out[...] = X.T @ factor
+        kernel = sparse_fast.csr_t_times if X.format == "csr" else sparse_fast.csr_times
+        kernel(*_compressed(X), factor, out, n_threads)
         return out
     return np.dot(X.T, factor, out=out)
 
 
-def squared_residual(X, W, Ht):
+def squared_residual(X, W, Ht, n_threads=1):
     """||X - W @ Ht.T||_F^2 without forming an (n_samples, n_features) matrix.
 
     Dense X: exact, in row blocks of a few MB. Sparse X: ||X||^2 - 2 <X, W Ht.T> +
-    ||W Ht.T||^2 through the k x k Grams, accumulated in float64, clipped at 0.
+    ||W Ht.T||^2, the middle term over X's stored entries only and the last through
+    the k x k Grams, accumulated in float64, clipped at 0.
     """
     n, m = X.shape
     if sp.issparse(X):
-        data = X.data.astype(np.float64, copy=False)
-        norm_X = float(data @ data)
-        cross = float(np.einsum("ik,ik->", X @ Ht, W, dtype=np.float64))
+        norm_X = float(np.einsum("i,i->", X.data, X.data, dtype=np.float64))
+        W = np.ascontiguousarray(W, dtype=X.dtype)
+        Ht = np.ascontiguousarray(Ht, dtype=X.dtype)
+        if X.format == "csr":
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), n_threads)
+        else:
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), n_threads)
         norm_WH = float(np.einsum("ij,ij->", W.T @ W, Ht.T @ Ht, dtype=np.float64))
         return max(norm_X - 2.0 * cross + norm_WH, 0.0)
     rows = max(1, (1 << 22) // max(1, 8 * m))

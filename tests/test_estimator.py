@@ -92,7 +92,7 @@ def test_get_params_set_params_and_repr():
     assert params["n_components"] == 4 and params["solver"] == "cd"
     assert set(params) == {"n_components", "init", "solver", "tol", "max_iter",
                            "random_state", "alpha", "l1_ratio", "verbose", "shuffle",
-                           "nls_max_iter", "sparseness", "beta", "eta"}
+                           "nls_max_iter", "sparseness", "beta", "eta", "accelerated"}
     assert repr(model) == "NMF(n_components=4, random_state=0)"
     assert repr(NMF()) == "NMF()"
     assert model.set_params(alpha=0.5, tol=1e-3) is model

@@ -1,0 +1,19 @@
+"""What the processor running the kernels can do."""
+
+cdef extern from *:
+    """
+    #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    static int nmf_cpu_has_avx2(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");   /* also checks the OS saves the registers */
+    }
+    #else
+    static int nmf_cpu_has_avx2(void) { return 0; }
+    #endif
+    """
+    int nmf_cpu_has_avx2() noexcept nogil
+
+
+def has_avx2():
+    """True when the processor (and operating system) run AVX2 instructions."""
+    return bool(nmf_cpu_has_avx2())

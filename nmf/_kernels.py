@@ -1,0 +1,21 @@
+"""The compiled kernel modules, in the variant built for this processor.
+
+On x86-64 meson compiles _cd_fast.pyx and _sparse_fast.pyx twice: for the baseline
+instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused multiply-add is
+left out of both, so every operation rounds the same way: the two variants give the
+same bits, the AVX2 one faster. It is used when the processor has AVX2 and it was built.
+"""
+from ._cpu import has_avx2
+
+if has_avx2():
+    try:
+        from . import _cd_fast_avx2 as cd_fast
+        from . import _sparse_fast_avx2 as sparse_fast
+    except ImportError:     # built without the variant (another compiler)
+        from . import _cd_fast as cd_fast
+        from . import _sparse_fast as sparse_fast
+else:
+    from . import _cd_fast as cd_fast
+    from . import _sparse_fast as sparse_fast
+
+__all__ = ["cd_fast", "sparse_fast"]

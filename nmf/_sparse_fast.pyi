@@ -1,0 +1,28 @@
+import numpy as np
+from numpy.typing import NDArray
+
+def csr_times(
+    data: NDArray[np.floating],  # const floating[::1], (nnz,)
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
+    indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
+    factor: NDArray[np.floating],  # const floating[:, ::1], (n_cols, k)
+    out: NDArray[np.floating],  # floating[:, ::1], (n_rows, k), overwritten
+    n_threads: int = 1,
+) -> None: ...
+def csr_t_times(
+    data: NDArray[np.floating],  # const floating[::1], (nnz,)
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
+    indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
+    factor: NDArray[np.floating],  # const floating[:, ::1], (n_rows, k)
+    out: NDArray[np.floating],  # floating[:, ::1], (n_cols, k), overwritten
+    n_threads: int = 1,
+) -> None: ...
+def csr_inner_lowrank(
+    data: NDArray[np.floating],  # const floating[::1], (nnz,)
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
+    indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
+    W: NDArray[np.floating],  # const floating[:, ::1], (n_rows, k)
+    Ht: NDArray[np.floating],  # const floating[:, ::1], (n_cols, k)
+    row_sums: NDArray[np.float64],  # double[::1], (n_rows,) work buffer
+    n_threads: int = 1,
+) -> float: ...

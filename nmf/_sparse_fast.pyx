@@ -1,0 +1,242 @@
+"""Products of a compressed sparse matrix with a thin dense factor, compiled.
+
+A is given by its compressed arrays (data, indices, indptr) read as CSR: row i holds
+the entries data[p] at columns indices[p] for p in indptr[i]:indptr[i + 1]. A CSC matrix
+is the CSR form of its transpose, so these kernels cover X @ F and X.T @ F for both
+formats (nmf/_products.py picks the kernel). Indices may be unsorted and repeated
+(repeated entries add up, as in scipy). Nothing is allocated or copied: results go to
+the caller's buffer.
+
+Every output row is summed by one thread in storage order, so the result is bitwise
+the same for any thread count:
+- A @ F ("gather"): output row i is row i of A times F; threads share the rows.
+- A.T @ F ("scatter"): entry p adds data[p] * F[i] to output row indices[p]; each thread
+  owns a contiguous range of output rows and walks all of A, keeping the entries that
+  fall in its range. No thread-private copy of the output, no transpose of A.
+"""
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+
+cdef int _check_structure(const index_t[::1] indptr, Py_ssize_t n_rows,
+                          Py_ssize_t nnz) except -1:
+    """indptr must have n_rows + 1 non-decreasing entries within [0, nnz]."""
+    cdef Py_ssize_t i
+    if indptr.shape[0] != n_rows + 1:
+        raise ValueError(f"indptr must have {n_rows + 1} entries; got {indptr.shape[0]}.")
+    if indptr[0] < 0 or indptr[n_rows] > nnz:
+        raise ValueError(f"indptr must run within [0, {nnz}]; got {indptr[0]} to"
+                         f" {indptr[n_rows]}.")
+    for i in range(n_rows):
+        if indptr[i] > indptr[i + 1]:
+            raise ValueError(f"indptr must be non-decreasing; it drops at position {i}.")
+    return 0
+
+
+def _check_apart(out, factor):
+    # The loops below tell the compiler the output never overlaps the factor.
+    if np.may_share_memory(np.asarray(out), np.asarray(factor)):
+        raise ValueError("out must not overlap factor; pass a separate buffer.")
+
+
+cdef extern from *:
+    """
+    /* y += a * x over k entries. `restrict` tells the compiler that y and x do not
+       overlap, so it emits one vector loop instead of guarding it with a run-time
+       overlap test on every call. */
+    static inline void nmf_axpy_float(float *restrict y, float a, const float *restrict x,
+                                      Py_ssize_t k) {
+        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];
+    }
+    static inline void nmf_axpy_double(double *restrict y, double a,
+                                       const double *restrict x, Py_ssize_t k) {
+        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];
+    }
+    /* Four in one pass, added in order: y = (((y + a0 x0) + a1 x1) + a2 x2) + a3 x3,
+       the same roundings as four axpys with a quarter of the loads and stores of y. */
+    #define NMF_AXPY4(T)                                                              \
+    static inline void nmf_axpy4_##T(T *restrict y, T a0, const T *restrict x0,      \
+                                     T a1, const T *restrict x1, T a2,               \
+                                     const T *restrict x2, T a3,                     \
+                                     const T *restrict x3, Py_ssize_t k) {           \
+        for (Py_ssize_t c = 0; c < k; c++)                                            \
+            y[c] = (((y[c] + a0 * x0[c]) + a1 * x1[c]) + a2 * x2[c]) + a3 * x3[c];   \
+    }
+    NMF_AXPY4(float)
+    NMF_AXPY4(double)
+    """
+    void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
+    void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
+    void nmf_axpy4_float(float *y, float a0, const float *x0, float a1, const float *x1,
+                         float a2, const float *x2, float a3, const float *x3,
+                         Py_ssize_t k) noexcept nogil
+    void nmf_axpy4_double(double *y, double a0, const double *x0, double a1,
+                          const double *x1, double a2, const double *x2, double a3,
+                          const double *x3, Py_ssize_t k) noexcept nogil
+
+
+cdef inline void _axpy(floating *y, floating a, const floating *x,
+                       Py_ssize_t k) noexcept nogil:
+    if floating is float:
+        nmf_axpy_float(y, a, x, k)
+    else:
+        nmf_axpy_double(y, a, x, k)
+
+
+cdef inline void _axpy4(floating *y, const floating *a, const floating *x0,
+                        const floating *x1, const floating *x2, const floating *x3,
+                        Py_ssize_t k) noexcept nogil:
+    if floating is float:
+        nmf_axpy4_float(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
+    else:
+        nmf_axpy4_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
+
+
+def csr_times(
+    const floating[::1] data,         # (nnz,) values of A
+    const index_t[::1] indices,       # (nnz,) column of each value
+    const index_t[::1] indptr,        # (n_rows + 1,) row starts
+    const floating[:, ::1] factor,    # (n_cols, k)
+    floating[:, ::1] out,             # (n_rows, k), overwritten with A @ factor
+    int n_threads=1,
+):
+    """out = A @ factor, parallel over the rows of A."""
+    cdef Py_ssize_t n_rows = out.shape[0], n_cols = factor.shape[0], k = factor.shape[1]
+    cdef Py_ssize_t i, p, c, col
+    cdef Py_ssize_t bad = 0
+    cdef floating *row
+    if out.shape[1] != k:
+        raise ValueError(f"out must have {k} columns like factor; got {out.shape[1]}.")
+    if indices.shape[0] != data.shape[0]:
+        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
+                         f" {indices.shape[0]}.")
+    _check_structure(indptr, n_rows, data.shape[0])
+    if n_rows == 0 or k == 0:
+        return
+    _check_apart(out, factor)
+    if n_threads < 1:
+        n_threads = 1
+    cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
+    cdef Py_ssize_t c0, c1, c2, c3, end
+    with nogil:
+        for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
+            row = &out[i, 0]
+            for c in range(k):
+                row[c] = 0
+            p = indptr[i]
+            end = indptr[i + 1]
+            while p + 4 <= end:     # four entries per pass over the row, in order
+                c0 = indices[p]
+                c1 = indices[p + 1]
+                c2 = indices[p + 2]
+                c3 = indices[p + 3]
+                if (c0 < 0 or c0 >= n_cols or c1 < 0 or c1 >= n_cols or c2 < 0
+                        or c2 >= n_cols or c3 < 0 or c3 >= n_cols):
+                    break           # left to the one-by-one loop, which counts them
+                _axpy4(row, &data[p], F + c0 * k, F + c1 * k, F + c2 * k, F + c3 * k, k)
+                p = p + 4
+            while p < end:
+                col = indices[p]
+                if col < 0 or col >= n_cols:
+                    bad += 1
+                else:
+                    _axpy(row, data[p], F + col * k, k)
+                p = p + 1
+    if bad:
+        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+
+
+def csr_t_times(
+    const floating[::1] data,         # (nnz,) values of A
+    const index_t[::1] indices,       # (nnz,) column of each value
+    const index_t[::1] indptr,        # (n_rows + 1,) row starts
+    const floating[:, ::1] factor,    # (n_rows, k)
+    floating[:, ::1] out,             # (n_cols, k), overwritten with A.T @ factor
+    int n_threads=1,
+):
+    """out = A.T @ factor, each thread owning a range of output rows."""
+    cdef Py_ssize_t n_rows = factor.shape[0], n_cols = out.shape[0], k = factor.shape[1]
+    cdef Py_ssize_t i, p, c, col, part, lo, hi, n_parts
+    cdef Py_ssize_t bad = 0
+    if out.shape[1] != k:
+        raise ValueError(f"out must have {k} columns like factor; got {out.shape[1]}.")
+    if indices.shape[0] != data.shape[0]:
+        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
+                         f" {indices.shape[0]}.")
+    _check_structure(indptr, n_rows, data.shape[0])
+    if n_cols == 0 or k == 0:
+        return
+    _check_apart(out, factor)
+    n_parts = max(1, min(n_threads, n_cols))
+    cdef floating *O = &out[0, 0]
+    cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
+    with nogil:
+        for part in prange(n_parts, num_threads=n_parts, schedule="static", chunksize=1):
+            lo = part * n_cols // n_parts
+            hi = (part + 1) * n_cols // n_parts
+            for c in range(lo * k, hi * k):
+                O[c] = 0
+            for i in range(n_rows):
+                for p in range(indptr[i], indptr[i + 1]):
+                    col = indices[p]
+                    if col >= lo and col < hi:
+                        _axpy(O + col * k, data[p], F + i * k, k)
+                    elif part == 0 and (col < 0 or col >= n_cols):
+                        bad += 1
+    if bad:
+        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+
+
+def csr_inner_lowrank(
+    const floating[::1] data,         # (nnz,) values of A
+    const index_t[::1] indices,       # (nnz,) column of each value
+    const index_t[::1] indptr,        # (n_rows + 1,) row starts
+    const floating[:, ::1] W,         # (n_rows, k)
+    const floating[:, ::1] Ht,        # (n_cols, k)
+    double[::1] row_sums,             # (n_rows,) work buffer
+    int n_threads=1,
+):
+    """<A, W @ Ht.T> = sum_p data[p] * (W[i] . Ht[indices[p]]), accumulated in float64.
+
+    Touches only the stored entries: no (n_rows, k) product is formed. Row sums are
+    added in row order: the same total for any thread count.
+    """
+    cdef Py_ssize_t n_rows = W.shape[0], n_cols = Ht.shape[0], k = W.shape[1]
+    cdef Py_ssize_t i, p, c, col
+    cdef Py_ssize_t bad = 0
+    cdef double dot, row_sum, total = 0
+    if Ht.shape[1] != k:
+        raise ValueError(f"Ht must have {k} columns like W; got {Ht.shape[1]}.")
+    if indices.shape[0] != data.shape[0]:
+        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
+                         f" {indices.shape[0]}.")
+    if row_sums.shape[0] != n_rows:
+        raise ValueError(f"row_sums must have {n_rows} entries; got {row_sums.shape[0]}.")
+    _check_structure(indptr, n_rows, data.shape[0])
+    if n_threads < 1:
+        n_threads = 1
+    with nogil:
+        for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
+            row_sum = 0
+            for p in range(indptr[i], indptr[i + 1]):
+                col = indices[p]
+                if col < 0 or col >= n_cols:
+                    bad += 1
+                    continue
+                dot = 0
+                for c in range(k):
+                    dot = dot + <double> W[i, c] * Ht[col, c]
+                row_sum = row_sum + data[p] * dot
+            row_sums[i] = row_sum
+        for i in range(n_rows):
+            total += row_sums[i]
+    if bad:
+        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+    return total

@@ -1,0 +1,9 @@
+from nmf._cpu import has_avx2
+
+
+def test_has_avx2_answers_a_bool_and_agrees_with_the_kernel_choice():
+    import nmf._kernels as kernels
+
+    assert isinstance(has_avx2(), bool)
+    if not has_avx2():
+        assert not kernels.cd_fast.__name__.endswith("_avx2")

@@ -1,0 +1,78 @@
+"""The kernel variants: baseline and AVX2 builds give the same bits; the right one is used."""
+import importlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from nmf import _kernels
+from nmf._cpu import has_avx2
+
+from _reference import hals_sweep
+
+
+def _variants(name):
+    modules = [importlib.import_module(f"nmf.{name}")]
+    try:
+        avx2 = importlib.import_module(f"nmf.{name}_avx2")
+    except ImportError:
+        return modules
+    return modules + [avx2] if has_avx2() else modules
+
+
+def test_the_processors_variant_is_used():
+    try:
+        importlib.import_module("nmf._cd_fast_avx2")
+        built = True
+    except ImportError:
+        built = False
+    expected = "_avx2" if built and has_avx2() else ""
+    assert _kernels.cd_fast.__name__.endswith("_cd_fast" + expected)
+    assert _kernels.sparse_fast.__name__.endswith("_sparse_fast" + expected)
+
+
+@pytest.mark.parametrize("n, k", [(1, 1), (5, 3), (31, 4), (32, 5), (33, 9), (100, 30)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cd_sweep_every_block_shape_matches_reference(n, k, dtype):
+    """Blocks of rows side by side: any row count (a partial last block) and any k
+    (terms summed four at a time, then the rest) give the textbook iterates."""
+    rng = np.random.default_rng(n * k)
+    W, H, X = (rng.random(s) for s in [(n, k), (k, 2 * k + 3), (n, 2 * k + 3)])
+    W[rng.random(W.shape) < 0.3] = 0
+    gram, cross = H @ H.T, X @ H.T
+    order = rng.permutation(k)
+    expected, expected_violation = hals_sweep(W, gram, cross, order)
+    results = []
+    for module in _variants("_cd_fast"):
+        W_k = W.astype(dtype)
+        change = np.empty(n)
+        violation = module.cd_sweep(W_k, gram.astype(dtype), cross.astype(dtype),
+                                    order.astype(np.intp), np.empty(n), 2, change)
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        assert_allclose(W_k, expected, rtol=tol, atol=tol)
+        assert violation == pytest.approx(expected_violation, rel=10 * tol)
+        results.append((W_k, violation, change))
+    for W_k, violation, change in results[1:]:
+        assert_array_equal(W_k, results[0][0])
+        assert violation == results[0][1]
+        assert_array_equal(change, results[0][2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_kernels_same_bits_in_every_variant(dtype):
+    A = sp.random(300, 200, density=0.1, format="csr", random_state=0, dtype=dtype)
+    rng = np.random.default_rng(0)
+    F_cols, F_rows = rng.random((200, 11)).astype(dtype), rng.random((300, 11)).astype(dtype)
+    results = []
+    for module in _variants("_sparse_fast"):
+        out, out_t = np.empty((300, 11), dtype), np.empty((200, 11), dtype)
+        module.csr_times(A.data, A.indices, A.indptr, F_cols, out, 2)
+        module.csr_t_times(A.data, A.indices, A.indptr, F_rows, out_t, 2)
+        inner = module.csr_inner_lowrank(A.data, A.indices, A.indptr, F_rows, F_cols,
+                                         np.empty(300), 2)
+        results.append((out, out_t, inner))
+    for out, out_t, inner in results[1:]:
+        assert_array_equal(out, results[0][0])
+        assert_array_equal(out_t, results[0][1])
+        assert inner == results[0][2]

@@ -1,0 +1,163 @@
+"""The compiled sparse products against dense NumPy, on every storage variant."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from nmf._sparse_fast import csr_inner_lowrank, csr_t_times, csr_times
+
+TOL = {np.float32: 1e-5, np.float64: 1e-13}
+
+
+def _csr_arrays(n_rows=37, n_cols=23, density=0.3, seed=0, dtype=np.float64,
+                index_dtype=np.int32, shuffled=False, duplicates=False):
+    """(data, indices, indptr) of a random matrix and the dense matrix they stand for."""
+    rng = np.random.default_rng(seed)
+    A = sp.random(n_rows, n_cols, density=density, format="csr", random_state=seed,
+                  dtype=np.float64)
+    data, indices, indptr = A.data.copy(), A.indices.copy(), A.indptr.copy()
+    if duplicates:                      # repeat every third entry of each row
+        rows = np.repeat(np.arange(n_rows), np.diff(indptr))
+        extra = np.arange(0, len(data), 3)
+        order = np.argsort(np.concatenate([rows, rows[extra]]), kind="stable")
+        data = np.concatenate([data, rng.random(len(extra))])[order]
+        indices = np.concatenate([indices, indices[extra]])[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[np.concatenate(
+            [np.arange(len(rows)), extra])], minlength=n_rows))])
+    if shuffled:                        # indices in no particular order within rows
+        for i in range(n_rows):
+            span = slice(indptr[i], indptr[i + 1])
+            perm = rng.permutation(indptr[i + 1] - indptr[i])
+            data[span], indices[span] = data[span][perm], indices[span][perm]
+    dense = np.zeros((n_rows, n_cols))
+    for i in range(n_rows):             # duplicates add up, as in scipy
+        for p in range(indptr[i], indptr[i + 1]):
+            dense[i, indices[p]] += data[p]
+    return (data.astype(dtype), indices.astype(index_dtype), indptr.astype(index_dtype),
+            dense.astype(dtype))
+
+
+def _readonly(*arrays):
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("variant", ["plain", "shuffled", "duplicates"])
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_products_match_dense(dtype, index_dtype, variant, n_threads):
+    data, indices, indptr, A = _csr_arrays(
+        dtype=dtype, index_dtype=index_dtype, shuffled=variant == "shuffled",
+        duplicates=variant == "duplicates")
+    rng = np.random.default_rng(1)
+    F_cols, F_rows = (rng.random((s, 5)).astype(dtype) for s in A.shape[::-1])
+    _readonly(data, indices, indptr, F_cols, F_rows)
+    out = np.full((A.shape[0], 5), np.nan, dtype)       # stale contents are overwritten
+    csr_times(data, indices, indptr, F_cols, out, n_threads)
+    assert out.dtype == dtype
+    assert_allclose(out, A.astype(np.float64) @ F_cols, rtol=TOL[dtype])
+    out_t = np.full((A.shape[1], 5), np.nan, dtype)
+    csr_t_times(data, indices, indptr, F_rows, out_t, n_threads)
+    assert_allclose(out_t, A.T.astype(np.float64) @ F_rows, rtol=TOL[dtype])
+    W, Ht = F_rows, F_cols
+    inner = csr_inner_lowrank(data, indices, indptr, W, Ht, np.empty(A.shape[0]), n_threads)
+    assert inner == pytest.approx(float(np.sum(A * (W @ Ht.T))), rel=TOL[dtype])
+
+
+def test_scipy_agrees_on_duplicates_and_unsorted_indices():
+    data, indices, indptr, A = _csr_arrays(shuffled=True, duplicates=True, seed=2)
+    X = sp.csr_matrix((data, indices, indptr), shape=A.shape)
+    assert not X.has_canonical_format
+    F = np.random.default_rng(0).random((A.shape[1], 4))
+    out = np.empty((A.shape[0], 4))
+    csr_times(data, indices, indptr, F, out)
+    assert_allclose(out, X @ F, rtol=1e-13)
+
+
+def test_same_bits_for_any_thread_count():
+    data, indices, indptr, A = _csr_arrays(n_rows=400, n_cols=300, density=0.1, seed=3)
+    rng = np.random.default_rng(0)
+    F_cols, F_rows = rng.random((300, 7)), rng.random((400, 7))
+    results = []
+    for n_threads in (1, 2, 3, 8):
+        out, out_t = np.empty((400, 7)), np.empty((300, 7))
+        csr_times(data, indices, indptr, F_cols, out, n_threads)
+        csr_t_times(data, indices, indptr, F_rows, out_t, n_threads)
+        inner = csr_inner_lowrank(data, indices, indptr, F_rows, F_cols, np.empty(400),
+                                  n_threads)
+        results.append((out, out_t, inner))
+    for out, out_t, inner in results[1:]:
+        assert_array_equal(out, results[0][0])
+        assert_array_equal(out_t, results[0][1])
+        assert inner == results[0][2]
+
+
+def test_empty_rows_columns_and_matrix():
+    data, indices, indptr = np.array([2.0]), np.array([1], np.int32), np.array(
+        [0, 0, 1, 1], np.int32)                           # rows 0 and 2 empty
+    F = np.arange(6.0).reshape(3, 2)
+    out = np.full((3, 2), np.nan)
+    csr_times(data, indices, indptr, F, out)
+    assert_array_equal(out, [[0, 0], [4, 6], [0, 0]])
+    out_t = np.full((3, 2), np.nan)
+    csr_t_times(data, indices, indptr, F, out_t)
+    assert_array_equal(out_t, [[0, 0], [4, 6], [0, 0]])
+    empty = (np.empty(0), np.empty(0, np.int32), np.zeros(4, np.int32))
+    csr_times(*empty, F, out)
+    assert_array_equal(out, 0)
+    csr_t_times(*empty, F, out_t, 4)
+    assert_array_equal(out_t, 0)
+
+
+@pytest.mark.parametrize("kernel", [csr_times, csr_t_times])
+def test_out_of_range_indices_raise(kernel):
+    data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
+    for bad in (5, -1):
+        wrong = indices.copy()
+        wrong[2] = bad
+        n_out, n_in = (6, 5) if kernel is csr_times else (5, 6)
+        with pytest.raises(ValueError, match=r"indices must lie in \[0, 5\); 1 entries"):
+            kernel(data, wrong, indptr, np.ones((n_in, 2)), np.empty((n_out, 2)))
+
+
+def test_inner_lowrank_out_of_range_index_raises():
+    data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
+    indices[0] = 9
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 5\)"):
+        csr_inner_lowrank(data, indices, indptr, np.ones((6, 2)), np.ones((5, 2)),
+                          np.empty(6))
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(indptr=np.array([0, 2, 1, 3, 3, 3, 3], np.int32)), "indptr must be non-decreasing"),
+    (dict(indptr=np.array([0, 1, 2], np.int32)), "indptr must have 7 entries"),
+    (dict(indptr=np.array([0, 1, 2, 3, 4, 5, 99], np.int32)), r"indptr must run within"),
+    (dict(indices=np.zeros(2, np.int32)), "indices must have"),
+    (dict(out=np.empty((6, 3))), "out must have 2 columns"),
+])
+def test_malformed_structure_raises(change, message):
+    data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
+    args = dict(data=data, indices=indices, indptr=indptr, factor=np.ones((5, 2)),
+                out=np.empty((6, 2)))
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        csr_times(**args)
+
+
+@pytest.mark.parametrize("kernel", [csr_times, csr_t_times])
+def test_output_overlapping_the_factor_is_rejected(kernel):
+    data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=6, density=0.5)
+    buffer = np.ones((6, 2))
+    with pytest.raises(ValueError, match="out must not overlap factor"):
+        kernel(data, indices, indptr, buffer, buffer)
+
+
+def test_mixed_dtypes_are_rejected():
+    data, indices, indptr, A = _csr_arrays()
+    with pytest.raises((TypeError, ValueError)):
+        csr_times(data, indices, indptr, np.ones((23, 2), np.float32), np.empty((37, 2)))
+    with pytest.raises((TypeError, ValueError)):
+        csr_times(data, indices, indptr.astype(np.int64), np.ones((23, 2)),
+                  np.empty((37, 2)))
