@@ -1,0 +1,81 @@
+"""compare.py's bookkeeping: traces, iterations to a target, ratios, the tables."""
+import math
+
+import numpy as np
+import pytest
+
+import compare
+from benchmarks import data
+
+
+def _problem():
+    X = data.dense_low_rank((120, 60), seed=3)
+    W0, H0 = data.initial_factors(X, 4)
+    return X, W0, H0
+
+
+def _objectives(solver, X, W0, H0, most):
+    return [data.objective(X, *solver.fit(X, W0.copy(), H0.copy(), j))
+            for j in range(1, most + 1)]
+
+
+@pytest.mark.parametrize("memoryless", [True, False])
+def test_first_reaching_finds_the_iterations_to_the_target(memoryless):
+    X, W0, H0 = _problem()
+    solver = compare.Solver("nmf cd", compare._nmf_fit(solver="cd"), memoryless=memoryless)
+    trace = compare.Trace(solver, X, W0, H0).extend(math.inf, 60)
+    objectives = _objectives(solver, X, W0, H0, trace.points[-1][0])
+    # a chained trace continues exactly where a longer fit would be
+    for iterations, _, objective in trace.points[1:]:
+        assert objective == pytest.approx(objectives[iterations - 1], rel=1e-9)
+    goal = objectives[0] - 0.9 * (objectives[0] - min(objectives))
+    exact = 1 + next(j for j, o in enumerate(objectives) if o <= goal)
+    found = compare.first_reaching(trace, goal)
+    if memoryless:        # the first chunk end at or past the exact count
+        assert exact <= found <= exact + max(1, int(found * compare.CHUNK_GROWTH))
+    else:                 # bisected exactly
+        assert found == exact
+    assert compare.first_reaching(trace, -1.0) is None
+
+
+def test_trace_stops_at_its_iteration_cap_and_on_a_plateau():
+    X, W0, H0 = _problem()
+    solver = compare.Solver("nmf cd", compare._nmf_fit(solver="cd"), memoryless=True)
+    trace = compare.Trace(solver, X, W0, H0).extend(math.inf, 10)
+    assert trace.points[-1][0] == 10
+    flat = compare.Trace(solver, X, W0, H0)
+    flat.points[0] = (0, 0.0, 0.0)    # nothing can improve on 0: a plateau at once
+    flat.extend(math.inf, 100)
+    assert flat.flat and len(flat.points) == 2
+
+
+def test_ratios_are_medians_per_round_and_tables_are_markdown():
+    times = {"a": [1.0, 2.0, 10.0], "b": [2.0, 2.0, 2.0]}
+    assert compare.per_round_ratio(times, "a", "b") == 1.0
+    assert math.isnan(compare.per_round_ratio(times, "a", "missing"))
+    lines = compare.table(["x", "y"], [[1, "2"]])
+    assert lines == ["| x | y |", "|---|---|", "| 1 | 2 |"]
+
+
+def test_solvers_report_what_cannot_run():
+    pytest.importorskip("sklearn")
+    found = {s.name: s for s in compare.solvers()}
+    assert set(found) == {"nmf cd", "nmf pg", "nmf cd accel", "sklearn cd", "sklearn mu"}
+    assert found["nmf cd"].missing == ""
+    assert found["sklearn cd"].missing == "" and found["sklearn mu"].missing == ""
+    broken = compare.Solver("broken", compare._nmf_fit(solver="cd", no_such_option=1),
+                            memoryless=True)
+    compare.probe(broken)
+    assert "no_such_option" in broken.missing
+
+
+def test_nmf_products_floor_matches_the_library_products():
+    run = compare._nmf_products()
+    if run is None:
+        pytest.skip("nmf has no product functions")
+    X, W0, H0 = _problem()
+    Ht = np.ascontiguousarray(H0.T)
+    out_n, out_m, out_k = np.empty((120, 4)), np.empty((60, 4)), np.empty((4, 4))
+    run(X, W0, Ht, out_n, out_m, out_k)
+    np.testing.assert_allclose(out_n, X @ Ht)
+    np.testing.assert_allclose(out_m, X.T @ W0)
