@@ -1,5 +1,4 @@
 """The coordinate-descent (HALS) outer loop: products, stopping test, progress, warnings."""
-import time
 import warnings
 
 import numpy as np
@@ -8,6 +7,7 @@ import scipy.sparse as sp
 from . import _products
 from ._kernels import cd_fast
 from ._exceptions import ConvergenceWarning
+from ._progress import Progress
 
 # Below this many multiply-adds per sweep (rows * k * k) threads cost more than they save.
 _MIN_WORK_PER_THREAD = 20_000
@@ -35,25 +35,6 @@ def _max_sweeps(nnz, n_rows, n_other, k):
     """1 + floor(alpha * rho): the sweep budget of one factor update (see above)."""
     rho = 1.0 + (nnz + n_other * k) / (n_rows * (k + 1))
     return 1 + int(_ACCELERATION_ALPHA * rho)
-
-
-class _Progress:
-    """verbose output: every iteration when verbose > 1, else at most once a second."""
-
-    def __init__(self, verbose, solver):
-        self.verbose = verbose
-        self.solver = solver
-        self.start = time.perf_counter()
-        self.last = -np.inf
-
-    def report(self, n_iter, ratio, force=False):
-        if not self.verbose:
-            return
-        now = time.perf_counter()
-        if force or self.verbose > 1 or n_iter == 1 or now - self.last >= 1.0:
-            self.last = now
-            print(f"[nmf {self.solver}] iteration {n_iter:5d}  violation ratio {ratio:.3e}"
-                  f"  elapsed {now - self.start:.2f} s", flush=True)
 
 
 def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, update_H,
@@ -109,7 +90,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             last = change.sum()
         return violation
 
-    progress = _Progress(verbose, "cd")
+    progress = Progress(verbose, "cd", callback)
     violation_init = None
     converged = False
     for n_iter in range(1, max_iter + 1):
@@ -125,8 +106,6 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             break
         ratio = violation / violation_init
         progress.report(n_iter, ratio)
-        if callback is not None:
-            callback(n_iter, ratio)
         if ratio <= tol:
             converged = True
             progress.report(n_iter, ratio, force=True)

@@ -303,7 +303,7 @@ def _factorize(X, params, progress, H=None):
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        X, W, H, n_iter, _ = factorize(
+        X, W, H, n_iter = factorize(
             X, None, H, params["n_components"], init=params["init"],
             update_H=H is None, solver=params["solver"], tol=params["tol"],
             max_iter=params["max_iter"], alpha=params["alpha"],

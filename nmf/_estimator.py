@@ -153,7 +153,7 @@ class NMF:
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X, W, H, n_iter, _ = self._factorize(X, W, H, self.init, True, self.n_components)
+        X, W, H, n_iter = self._factorize(X, W, H, self.init, True, self.n_components)
         self.components_ = H
         self.n_components_ = H.shape[0]
         self.n_iter_ = n_iter
@@ -181,7 +181,7 @@ class NMF:
         W : ndarray of shape (n_samples, n_components_)
         """
         self._check_fitted()
-        _, W, _, n_iter, _ = self._factorize(X, None, self.components_, self.init, False,
+        _, W, _, n_iter = self._factorize(X, None, self.components_, self.init, False,
                                              self.n_components_)
         self.n_iter_ = n_iter
         return W

@@ -44,11 +44,11 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
               regularization=None, random_state=None, verbose=0, shuffle=False,
               nls_max_iter=2000, sparseness=None, beta=1, eta=0.1, accelerated=False,
               callback=None):
-    """The work behind non_negative_factorization; returns (X, W, H, n_iter, info).
+    """The work behind non_negative_factorization; returns (X, W, H, n_iter).
 
-    X is returned as converted (the estimator computes its error on it); info holds
-    solver-specific results. callback(n_iter, violation_ratio), solver='cd' only, is
-    called after each iteration (the command line's progress display).
+    X is returned as converted (the estimator computes its error on it).
+    callback(n_iter, ratio), ratio being the solver's stopping quantity relative to its
+    start, is called after each iteration (the command line's progress display).
     """
     X = v.check_X(X)
     n_samples, n_features = X.shape
@@ -131,7 +131,6 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         np.ldexp(W, -e, out=W)
     Ht = np.ascontiguousarray(H.T)
     n_threads = get_num_threads()
-    info = {}
     # One clear error instead of a RuntimeWarning per product when the caller's factors
     # overflow: here if the solver cannot go on (pg), below if the factors are not finite.
     with np.errstate(all="ignore"):
@@ -148,7 +147,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                     X_solved, W, Ht, tol=tol, max_iter=max_iter,
                     nls_max_iter=nls_max_iter, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H,
                     l2_H=l2_H, update_H=update_H, sparseness=sparseness, beta=beta,
-                    eta=eta, verbose=verbose, n_threads=n_threads)
+                    eta=eta, verbose=verbose, n_threads=n_threads, callback=callback)
         except FloatingPointError as exc:
             raise _overflow_error(dtype, init, update_H) from exc
     H = np.ascontiguousarray(Ht.T) if update_H else H_fixed
@@ -159,7 +158,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                 np.ldexp(H, e, out=H)
     if not (np.isfinite(W).all() and np.isfinite(H).all()):
         raise _overflow_error(dtype, init, update_H)
-    return X, W, H, n_iter, info
+    return X, W, H, n_iter
 
 
 def non_negative_factorization(X, W=None, H=None, n_components=None, init="random",
@@ -248,7 +247,7 @@ def non_negative_factorization(X, W=None, H=None, n_components=None, init="rando
     n_iter : int
         The number of outer iterations run.
     """
-    _, W, H, n_iter, _ = factorize(
+    _, W, H, n_iter = factorize(
         X, W, H, n_components, init=init, update_H=update_H, solver=solver, tol=tol,
         max_iter=max_iter, alpha=alpha, l1_ratio=l1_ratio, regularization=regularization,
         random_state=random_state, verbose=verbose, shuffle=shuffle,

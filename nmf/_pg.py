@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 
 from . import _products
-from ._cd import _Progress
 from ._exceptions import ConvergenceWarning
+from ._progress import Progress
 from ._pg_fast import pg_subproblem, projected_gradient
 
 
@@ -81,11 +81,13 @@ class _Subproblems:
 
 
 def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W, l1_H,
-                           l2_H, update_H, sparseness, beta, eta, verbose, n_threads):
+                           l2_H, update_H, sparseness, beta, eta, verbose, n_threads,
+                           callback=None):
     """Lin's alternating projected gradient on W and Ht = H.T in place; return n_iter.
 
     X is a float32/float64 dense array or CSR/CSC matrix; W (n, k) and Ht (m, k) are
-    C-contiguous arrays of X's dtype owned by the caller.
+    C-contiguous arrays of X's dtype owned by the caller. callback(n_iter, ratio), when
+    given, gets each iteration's projected-gradient norm relative to the start's.
 
     update_H=True, Lin's outer loop: g0 is the norm of the gradient at the start (of
     the objective being minimised, so with the penalties and sparseness terms; with
@@ -107,7 +109,7 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     """
     problems = _Subproblems(X, W, Ht, l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H,
                             sparseness=sparseness, beta=beta, eta=eta, n_threads=n_threads)
-    progress = _Progress(verbose, "pg")
+    progress = Progress(verbose, "pg", callback)
     # An overflow in the products is reported by the check on the initial gradient.
     with np.errstate(over="ignore", invalid="ignore"):
         if not update_H:

@@ -179,3 +179,17 @@ def test_regularization_penalises_only_the_named_factor():
     assert W_t.sum() < 0.9 * W_free.sum()     # L1 on W shrinks W
     assert W_c.sum() > W_free.sum()           # ... and the unpenalised W takes the scale
     assert H_t.sum() > H_free.sum()
+
+
+@pytest.mark.parametrize("solver", ["cd", "pg"])
+def test_progress_callback_gets_each_iteration_once(solver, capsys):
+    from nmf._factorize import factorize
+    calls = []
+    _, _, _, n_iter = factorize(_X(), n_components=2, solver=solver, random_state=0,
+                                tol=1e-6, max_iter=500, verbose=2,
+                                callback=lambda i, ratio: calls.append((i, ratio)))
+    iterations = [i for i, _ in calls]
+    assert iterations == sorted(set(iterations)) and iterations[-1] == n_iter
+    assert all(ratio >= 0 for _, ratio in calls) and calls[-1][1] < calls[0][1]
+    printed = capsys.readouterr().out.count(f"[nmf {solver}] iteration")
+    assert printed >= len(calls)

@@ -247,11 +247,32 @@ def test_parameter_errors(params, error, match):
 
 
 _INTERRUPTED = """
-import sys, numpy as np
+import sys, time, numpy as np
 {setup}
 print("ready", flush=True)
-{call}
+try:
+    {call}
+except KeyboardInterrupt:
+    print(f"interrupted {{time.monotonic()}}", flush=True)
+    sys.exit(0)
+sys.exit(1)
 """
+
+
+def _latency(tmp_path, code):
+    """Seconds from SIGINT to the KeyboardInterrupt, as the child's clock sees it."""
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=tmp_path) as process:
+        try:
+            assert process.stdout.readline().strip() == "ready"
+            time.sleep(0.5)
+            sent = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert process.returncode == 0, err
+    return float(out.split()[1]) - sent
 
 
 @pytest.mark.parametrize("setup, call", [
@@ -266,18 +287,14 @@ buffers = np.empty_like(F), np.empty_like(F), np.empty((20, 20))""",
 X = np.random.default_rng(0).random((3000, 2000))""",
      "non_negative_factorization(X, n_components=20, solver='pg', tol=0, max_iter=10**6)"),
 ], ids=["subproblem", "fit"])
-def test_ctrl_c_interrupts_quickly(setup, call):
+def test_ctrl_c_interrupts_quickly(tmp_path, setup, call):
+    # Typically a few ms; on a loaded machine the child may not be scheduled for a
+    # while, hence up to 3 tries. A kernel that never looked for signals would not
+    # stop at all (it runs for minutes) and fail every one.
     code = _INTERRUPTED.format(setup=setup, call=call)
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout.readline().strip() == "ready"
-        time.sleep(0.5)
-        start = time.perf_counter()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
-        elapsed = time.perf_counter() - start
-    finally:
-        process.kill()
-    assert "KeyboardInterrupt" in stderr
-    assert elapsed < 0.5, elapsed
+    latencies = []
+    for _ in range(3):
+        latencies.append(_latency(tmp_path, code))
+        if latencies[-1] < 0.5:
+            return
+    pytest.fail(f"KeyboardInterrupt {latencies} s after SIGINT")
