@@ -75,7 +75,7 @@ class Budget:
 FULL = Budget({"dense_2000x1000": 50, "dense_5000x2000": 20, "sparse_20000x5000": 30,
                "debian_tfidf": 10},
               {"dense_2000x1000": 20, "dense_5000x2000": 5, "sparse_20000x5000": 10,
-               "debian_tfidf": 3}, rounds=7, target_rounds=3, trace_seconds=20.0,
+               "debian_tfidf": 3}, rounds=5, target_rounds=3, trace_seconds=8.0,
               trace_iterations=3000, memory_iterations=3)
 QUICK = Budget({"dense_2000x1000": 10, "dense_5000x2000": 5, "sparse_20000x5000": 10,
                 "debian_tfidf": 3},
@@ -126,7 +126,7 @@ def solvers():
     found = [Solver("nmf cd", _nmf_fit(solver="cd"), memoryless=True),
              Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False),
              Solver("nmf cd accel", _nmf_fit(solver="cd", accelerated=True),
-                    memoryless=False),
+                    memoryless=True),
              Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
              Solver("sklearn mu", _sklearn_fit("mu"), memoryless=True, float32=False)]
     for solver in found:
