@@ -72,15 +72,15 @@ class Budget:
     memory_iterations: int  # iterations of the tracemalloc fit
 
 
-FULL = Budget({"dense_2000x1000": 50, "dense_5000x2000": 20, "sparse_20000x5000": 30,
-               "debian_tfidf": 10},
-              {"dense_2000x1000": 20, "dense_5000x2000": 5, "sparse_20000x5000": 10,
-               "debian_tfidf": 3}, rounds=7, target_rounds=3, trace_seconds=20.0,
+FULL = Budget({"dense_2000x1000": 20, "dense_5000x2000": 10, "sparse_20000x5000": 15,
+               "debian_tfidf": 5},
+              {"dense_2000x1000": 5, "dense_5000x2000": 2, "sparse_20000x5000": 3,
+               "debian_tfidf": 1}, rounds=5, target_rounds=3, trace_seconds=6.0,
               trace_iterations=3000, memory_iterations=3)
 QUICK = Budget({"dense_2000x1000": 10, "dense_5000x2000": 5, "sparse_20000x5000": 10,
                 "debian_tfidf": 3},
                {"dense_2000x1000": 5, "dense_5000x2000": 2, "sparse_20000x5000": 3,
-                "debian_tfidf": 1}, rounds=3, target_rounds=1, trace_seconds=1.5,
+                "debian_tfidf": 1}, rounds=3, target_rounds=1, trace_seconds=1.0,
                trace_iterations=300, memory_iterations=2)
 
 
@@ -126,7 +126,7 @@ def solvers():
     found = [Solver("nmf cd", _nmf_fit(solver="cd"), memoryless=True),
              Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False),
              Solver("nmf cd accel", _nmf_fit(solver="cd", accelerated=True),
-                    memoryless=False),
+                    memoryless=True),
              Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
              Solver("sklearn mu", _sklearn_fit("mu"), memoryless=True, float32=False)]
     for solver in found:
@@ -217,6 +217,8 @@ def describe_machine(args, budget):
         f"machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}",
         f"nmf {nmf.__version__} (commit {commit}, {pathlib.Path(nmf.__file__).parent}),"
         f" scikit-learn {sklearn.__version__}, numpy {np.__version__}, scipy {scipy.__version__}",
+        "load average at the start (1, 5, 15 min): "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg()),
         f"rounds: {budget.rounds} per-iteration, {budget.target_rounds} time-to-target;"
         f" trace budget {budget.trace_seconds:g} s or {budget.trace_iterations} iterations"
         " per solver",
@@ -634,10 +636,16 @@ def main(argv=None):
             case = run_case(name, X, k, args, budget, all_solvers, nmf_products, wanted)
             cases.append(case)
             print(f"  {name} k={k}: {time.perf_counter() - started:.0f} s", flush=True)
+            if args.out is not None:   # the tables so far, in case the run is cut short
+                args.out.write_text("\n".join(report(
+                    cases, args, budget, all_solvers, machine, nmf_products is not None))
+                    + "\n", encoding="utf-8")
             if (name, k) == figure_case:
                 figure(case, args.figure, args.threads[0])
                 print(f"  wrote {args.figure}", flush=True)
 
+    machine = machine + ["load average at the end (1, 5, 15 min): "
+                         + ", ".join(f"{x:.1f}" for x in os.getloadavg())]
     lines = report(cases, args, budget, all_solvers, machine, nmf_products is not None)
     text = "\n".join(lines)
     print(text)

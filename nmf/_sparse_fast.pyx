@@ -73,6 +73,17 @@ cdef extern from *:
     }
     NMF_AXPY4(float)
     NMF_AXPY4(double)
+    /* Two rows at once from one x: y0 += a0 x, y1 += a1 x (y0 and y1 distinct rows). */
+    #define NMF_AXPY2(T)                                                              \
+    static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
+                                     const T *restrict x, Py_ssize_t k) {            \
+        for (Py_ssize_t c = 0; c < k; c++) {                                          \
+            y0[c] += a0 * x[c];                                                       \
+            y1[c] += a1 * x[c];                                                       \
+        }                                                                             \
+    }
+    NMF_AXPY2(float)
+    NMF_AXPY2(double)
     """
     void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
     void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
@@ -82,6 +93,10 @@ cdef extern from *:
     void nmf_axpy4_double(double *y, double a0, const double *x0, double a1,
                           const double *x1, double a2, const double *x2, double a3,
                           const double *x3, Py_ssize_t k) noexcept nogil
+    void nmf_axpy2_float(float *y0, float a0, float *y1, float a1, const float *x,
+                         Py_ssize_t k) noexcept nogil
+    void nmf_axpy2_double(double *y0, double a0, double *y1, double a1, const double *x,
+                          Py_ssize_t k) noexcept nogil
 
 
 cdef inline void _axpy(floating *y, floating a, const floating *x,
@@ -90,6 +105,14 @@ cdef inline void _axpy(floating *y, floating a, const floating *x,
         nmf_axpy_float(y, a, x, k)
     else:
         nmf_axpy_double(y, a, x, k)
+
+
+cdef inline void _axpy2(floating *y0, floating a0, floating *y1, floating a1,
+                        const floating *x, Py_ssize_t k) noexcept nogil:
+    if floating is float:
+        nmf_axpy2_float(y0, a0, y1, a1, x, k)
+    else:
+        nmf_axpy2_double(y0, a0, y1, a1, x, k)
 
 
 cdef inline void _axpy4(floating *y, const floating *a, const floating *x0,
@@ -165,7 +188,7 @@ def csr_t_times(
 ):
     """out = A.T @ factor, each thread owning a range of output rows."""
     cdef Py_ssize_t n_rows = factor.shape[0], n_cols = out.shape[0], k = factor.shape[1]
-    cdef Py_ssize_t i, p, c, col, part, lo, hi, n_parts
+    cdef Py_ssize_t i, p, c, col, part, lo, hi, n_parts, held
     cdef Py_ssize_t bad = 0
     if out.shape[1] != k:
         raise ValueError(f"out must have {k} columns like factor; got {out.shape[1]}.")
@@ -186,12 +209,26 @@ def csr_t_times(
             for c in range(lo * k, hi * k):
                 O[c] = 0
             for i in range(n_rows):
+                # Entries in this part's range go out two at a time (two output rows,
+                # one pass over F[i]); an entry waits for a partner in `held`. Each
+                # output row still receives its entries one by one, in storage order.
+                held = -1
                 for p in range(indptr[i], indptr[i + 1]):
                     col = indices[p]
                     if col >= lo and col < hi:
-                        _axpy(O + col * k, data[p], F + i * k, k)
+                        if held < 0:
+                            held = p
+                        elif indices[held] != col:
+                            _axpy2(O + indices[held] * k, data[held], O + col * k, data[p],
+                                   F + i * k, k)
+                            held = -1
+                        else:               # the same row twice: the first one first
+                            _axpy(O + col * k, data[held], F + i * k, k)
+                            held = p
                     elif part == 0 and (col < 0 or col >= n_cols):
                         bad += 1
+                if held >= 0:
+                    _axpy(O + indices[held] * k, data[held], F + i * k, k)
     if bad:
         raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
 
