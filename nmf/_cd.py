@@ -9,10 +9,6 @@ from ._kernels import cd_fast
 from ._exceptions import ConvergenceWarning
 from ._progress import Progress
 
-# Below this many multiply-adds per sweep (rows * k * k) threads cost more than they save.
-_MIN_WORK_PER_THREAD = 20_000
-
-
 # Accelerated HALS (Gillis & Glineur, "Accelerated multiplicative updates and
 # hierarchical ALS algorithms for nonnegative matrix factorization", Neural Computation
 # 24(4), 2012, sections 3-4): once X @ H.T and H @ H.T are paid for, W is swept again
@@ -28,7 +24,7 @@ _ACCELERATION_DELTA = 0.1
 
 
 def _threads_for(n_rows, k, n_threads):
-    return max(1, min(n_threads, (n_rows * k * k) // _MIN_WORK_PER_THREAD))
+    return _products.threads_for(n_rows * k * k, n_threads)
 
 
 def _max_sweeps(nnz, n_rows, n_other, k):

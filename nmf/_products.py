@@ -31,11 +31,21 @@ def gram(factor, out):
     return np.dot(factor.T, factor, out=out)
 
 
+# Below this many multiply-adds per thread a parallel region costs more than it saves,
+# and GNU OpenMP's threads, spinning after it, slow the BLAS call that follows.
+MIN_WORK_PER_THREAD = 1_000_000
+
+
+def threads_for(work, n_threads):
+    """Threads worth using for `work` multiply-adds, at most n_threads."""
+    return max(1, min(n_threads, work // MIN_WORK_PER_THREAD))
+
+
 def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
     if sp.issparse(X):
         kernel = sparse_fast.csr_times if X.format == "csr" else sparse_fast.csr_t_times
-        kernel(*_compressed(X), factor, out, n_threads)
+        kernel(*_compressed(X), factor, out, threads_for(X.nnz * out.shape[1], n_threads))
         return out
     return np.dot(X, factor, out=out)
 
@@ -44,7 +54,7 @@ def Xt_times(X, factor, out, n_threads=1):
     """X.T @ factor, (n_features, k), into out; factor is (n_samples, k)."""
     if sp.issparse(X):
         kernel = sparse_fast.csr_t_times if X.format == "csr" else sparse_fast.csr_times
-        kernel(*_compressed(X), factor, out, n_threads)
+        kernel(*_compressed(X), factor, out, threads_for(X.nnz * out.shape[1], n_threads))
         return out
     return np.dot(X.T, factor, out=out)
 

@@ -31,3 +31,11 @@ def test_squared_residual_of_an_exact_fit_is_zero():
     W, Ht = rng.random((20, 3)), rng.random((10, 3))
     assert _products.squared_residual(W @ Ht.T, W, Ht) < 1e-20
     assert _products.squared_residual(sp.csr_matrix(W @ Ht.T), W, Ht) < 1e-10
+
+
+def test_threads_only_past_the_work_threshold(monkeypatch):
+    monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1000)
+    assert _products.threads_for(999, 2) == 1
+    assert _products.threads_for(2000, 2) == 2
+    assert _products.threads_for(10**9, 2) == 2
+    assert _products.threads_for(0, 4) == 1
