@@ -22,7 +22,7 @@ import numpy as np
 from . import __version__, _example, _io
 from . import _validation as v
 from ._factorize import default_init, factorize
-from ._products import squared_residual
+from ._scaling import reconstruction_error
 from ._threads import get_num_threads, set_num_threads
 
 EXIT_ERROR = 2
@@ -309,7 +309,7 @@ def _factorize(X, params, progress, H=None):
             max_iter=params["max_iter"], alpha=params["alpha"],
             l1_ratio=params["l1_ratio"], regularization=params["regularization"],
             random_state=params["random_state"], callback=progress.record)
-        error = math.sqrt(squared_residual(X, W, np.ascontiguousarray(H.T)))
+        error = reconstruction_error(X, W, H, get_num_threads())
     seconds = time.perf_counter() - start
     return W, H, n_iter, error, seconds, [str(w.message) for w in caught]
 
