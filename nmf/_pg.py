@@ -55,9 +55,9 @@ class _Subproblems:
         r, k = factor.shape
         cross = self.cross[:r]
         if side == "W":
-            _products.X_times(self.X, other, out=cross)
+            _products.X_times(self.X, other, cross, self.n_threads)
         else:
-            _products.Xt_times(self.X, other, out=cross)
+            _products.Xt_times(self.X, other, cross, self.n_threads)
         l1, l2 = self.penalties[side]
         if l1:
             cross -= l1

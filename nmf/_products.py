@@ -74,10 +74,11 @@ def squared_residual(X, W, Ht, n_threads=1):
         norm_X = float(np.einsum("i,i->", X.data, X.data, dtype=np.float64))
         W = np.ascontiguousarray(W, dtype=X.dtype)
         Ht = np.ascontiguousarray(Ht, dtype=X.dtype)
+        threads = threads_for(X.nnz * W.shape[1], n_threads)
         if X.format == "csr":
-            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), n_threads)
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), threads)
         else:
-            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), n_threads)
+            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), threads)
         norm_WH = float(np.einsum("ij,ij->", W.T @ W, Ht.T @ Ht, dtype=np.float64))
         return max(norm_X - 2.0 * cross + norm_WH, 0.0)
     rows = max(1, (1 << 22) // max(1, 8 * m))
