@@ -35,27 +35,28 @@ from ._threads import thread_limit
 
 cdef extern from "_pg_passes.h" nogil:
     void nmf_pg_gradient_d(const double *F, double *grad, const double *C, double *d,
-                           double *projected, double alpha, Py_ssize_t n)
+                           double alpha, Py_ssize_t n, double *sums)
     void nmf_pg_gradient_s(const float *F, float *grad, const float *C, float *d,
-                           float *projected, float alpha, Py_ssize_t n)
+                           float alpha, Py_ssize_t n, double *sums)
     void nmf_pg_trial_d(const double *F, const double *grad, double *d, double alpha,
-                        Py_ssize_t n)
+                        Py_ssize_t n, double *sums)
     void nmf_pg_trial_s(const float *F, const float *grad, float *d, float alpha,
-                        Py_ssize_t n)
+                        Py_ssize_t n, double *sums)
+    void nmf_pg_projected_d(const double *F, const double *grad, Py_ssize_t n,
+                            double *sums)
+    void nmf_pg_projected_s(const float *F, const float *grad, Py_ssize_t n,
+                            double *sums)
     void nmf_pg_accept_d(double *F, const double *grad, double alpha, Py_ssize_t n)
     void nmf_pg_accept_s(float *F, const float *grad, float alpha, Py_ssize_t n)
-    void nmf_pg_projected_d(const double *F, const double *grad, double *projected,
-                            Py_ssize_t n)
-    void nmf_pg_projected_s(const float *F, const float *grad, float *projected,
-                            Py_ssize_t n)
 
 cdef double SIGMA = 0.01        # sufficient decrease: (1 - SIGMA) <grad, d> + <d, Qd> / 2 < 0
 cdef double STEP_FACTOR = 0.1   # Lin's beta: trial steps shrink or grow by this factor
 cdef int MAX_TRIALS = 20        # trial steps per iteration
 
 cdef enum:
-    # Entries per BLAS dot call (a pass's sums are dots over such tiles): far below
-    # OpenBLAS's threshold for threading a dot, so the same for any BLAS threads.
+    # Entries per tile: a pass's sums are added tile by tile (float32 partial sums stay
+    # short), as are _sum_squares's BLAS dots (far below OpenBLAS's threshold for
+    # threading a dot, so the same for any BLAS threads).
     TILE = 2048
     # Below this many multiply-adds a product or sum is a plain loop: a BLAS call
     # costs more than the arithmetic there.
@@ -106,10 +107,10 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
     PROJECTED  sums: ||projected grad||^2, -
     ACCEPT     F <- max(F - alpha grad, 0)
 
-    The element-wise work is in nmf/_pg_passes.h; the sums are dots over tiles that
-    are still in cache, added in order.
+    The work is in nmf/_pg_passes.h, tile by tile (float32 sums stay short), the
+    tiles' sums added in order.
     """
-    cdef floating projected[TILE]
+    cdef double tile_sums[2]
     cdef Py_ssize_t n, tile = start
     if kind == ACCEPT:
         if floating is double:
@@ -121,24 +122,22 @@ cdef void _range(int kind, floating *F, floating *grad, const floating *C, float
         n = min(<Py_ssize_t> TILE, end - tile)
         if kind == GRADIENT:
             if floating is double:
-                nmf_pg_gradient_d(F + tile, grad + tile, C + tile, d + tile, projected,
-                                  alpha, n)
+                nmf_pg_gradient_d(F + tile, grad + tile, C + tile, d + tile, alpha, n,
+                                  tile_sums)
             else:
-                nmf_pg_gradient_s(F + tile, grad + tile, C + tile, d + tile, projected,
-                                  alpha, n)
+                nmf_pg_gradient_s(F + tile, grad + tile, C + tile, d + tile, alpha, n,
+                                  tile_sums)
         elif kind == TRIAL:
             if floating is double:
-                nmf_pg_trial_d(F + tile, grad + tile, d + tile, alpha, n)
+                nmf_pg_trial_d(F + tile, grad + tile, d + tile, alpha, n, tile_sums)
             else:
-                nmf_pg_trial_s(F + tile, grad + tile, d + tile, alpha, n)
+                nmf_pg_trial_s(F + tile, grad + tile, d + tile, alpha, n, tile_sums)
         elif floating is double:
-            nmf_pg_projected_d(F + tile, grad + tile, projected, n)
+            nmf_pg_projected_d(F + tile, grad + tile, n, tile_sums)
         else:
-            nmf_pg_projected_s(F + tile, grad + tile, projected, n)
-        if kind != TRIAL:
-            sums[0] += _dot(n, projected, projected)
-        if kind != PROJECTED:
-            sums[1] += _dot(n, grad + tile, d + tile)
+            nmf_pg_projected_s(F + tile, grad + tile, n, tile_sums)
+        sums[0] += tile_sums[0]
+        sums[1] += tile_sums[1]
         tile += n
 
 

@@ -1,10 +1,14 @@
 /* The element-wise passes of the projected-gradient kernel (nmf/_pg_fast.pyx).
  *
- * Plain loops without reductions, so that the compiler vectorizes them. On x86-64
- * Linux with GCC or Clang each is compiled for AVX-512, AVX2 and the baseline, and the
- * loader picks the best one the CPU has (function multiversioning); elsewhere there is
- * one portable version. Entries are independent and products are never fused into
- * FMAs, so every version gives the same bits.
+ * Each pass reads its arrays once and returns its sums (the projected gradient's
+ * squared norm, <grad, d>) computed on the way. The sums are kept in NMF_LANES
+ * separate partial sums (entry i goes to lane i % NMF_LANES), added in a fixed order
+ * at the end: the compiler turns the lanes into vector registers, and the order of
+ * every addition is written here, so every instruction set gives the same bits.
+ *
+ * On x86-64 Linux with GCC or Clang each pass is compiled for AVX-512, AVX2 and the
+ * baseline, and the loader picks the best one the CPU has (function multiversioning);
+ * elsewhere there is one portable version. Products are never fused into FMAs.
  *
  * step(f, g) = max(f - alpha * g, 0) is the projected gradient step; the projected
  * gradient keeps g where g < 0 or f > 0.
@@ -29,39 +33,88 @@
 #define NMF_CLONES
 #endif
 
-#define NMF_PG_PASSES(T, S)                                                             \
-/* grad <- grad - C; d <- step(F, grad) - F; projected <- the projected gradient. */   \
-NMF_CLONES static void nmf_pg_gradient_##S(const T *F, T *grad, const T *C, T *d,      \
-                                           T *projected, T alpha, ptrdiff_t n) {       \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                \
-        T f = F[i], g = grad[i] - C[i], x;                                             \
+/* Partial sums per pass: two AVX-512 registers of doubles, four of floats' halves. */
+#define NMF_LANES 16
+
+/* The lanes' total, added pairwise in a fixed order. */
+#define NMF_PG_LANE_TOTAL(T, S)                                                         \
+static double nmf_pg_lane_total_##S(const T *lanes) {                                  \
+    double half[NMF_LANES / 2];                                                        \
+    for (int j = 0; j < NMF_LANES / 2; j++)                                            \
+        half[j] = (double) lanes[j] + (double) lanes[j + NMF_LANES / 2];               \
+    for (int width = NMF_LANES / 4; width >= 1; width /= 2)                            \
+        for (int j = 0; j < width; j++)                                                \
+            half[j] += half[j + width];                                                \
+    return half[0];                                                                    \
+}
+
+/* One entry of each pass: the same expressions in the main loop and the tail. */
+#define NMF_PG_GRADIENT_ENTRY(T, i, j)                                                   \
+    {                                                                                  \
+        T f = F[i], g = grad[i] - C[i], x = f - alpha * g;                             \
+        T step = (x > 0 ? x : 0) - f, p = ((g < 0) | (f > 0)) ? g : 0;                \
         grad[i] = g;                                                                   \
-        x = f - alpha * g;                                                             \
-        d[i] = (x > 0 ? x : 0) - f;                                                    \
-        projected[i] = ((g < 0) | (f > 0)) ? g : 0;                                    \
-    }                                                                                  \
-}                                                                                      \
-/* d <- step(F, grad) - F. */                                                          \
-NMF_CLONES static void nmf_pg_trial_##S(const T *F, const T *grad, T *d, T alpha,      \
-                                        ptrdiff_t n) {                                 \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                \
+        d[i] = step;                                                                   \
+        projected[j] += p * p;                                                         \
+        slope[j] += g * step;                                                          \
+    }
+#define NMF_PG_TRIAL_ENTRY(T, i, j)                                                      \
+    {                                                                                  \
         T f = F[i], x = f - alpha * grad[i];                                           \
-        d[i] = (x > 0 ? x : 0) - f;                                                    \
-    }                                                                                  \
+        T step = (x > 0 ? x : 0) - f;                                                  \
+        d[i] = step;                                                                   \
+        slope[j] += grad[i] * step;                                                    \
+    }
+#define NMF_PG_PROJECTED_ENTRY(T, i, j)                                                  \
+    {                                                                                  \
+        T g = grad[i], p = ((g < 0) | (F[i] > 0)) ? g : 0;                             \
+        projected[j] += p * p;                                                         \
+    }
+
+/* Run ENTRY over [0, n): blocks of NMF_LANES entries, then the tail in lanes 0... */
+#define NMF_PG_LOOP(T, ENTRY)                                                           \
+    ptrdiff_t i = 0;                                                                   \
+    for (; i + NMF_LANES <= n; i += NMF_LANES)                                         \
+        for (int j = 0; j < NMF_LANES; j++)                                            \
+            ENTRY(T, i + j, j)                                                         \
+    for (int j = 0; i + j < n; j++)                                                    \
+        ENTRY(T, i + j, j)
+
+#define NMF_PG_PASSES(T, S)                                                             \
+NMF_PG_LANE_TOTAL(T, S)                                                                \
+/* grad <- grad - C; d <- step(F, grad) - F;                                           \
+ * sums <- ||projected gradient||^2, <grad, d>. */                                     \
+NMF_CLONES static void nmf_pg_gradient_##S(                                            \
+        const T *restrict F, T *restrict grad, const T *restrict C, T *restrict d,     \
+        T alpha, ptrdiff_t n, double *sums) {                                          \
+    T projected[NMF_LANES] = {0}, slope[NMF_LANES] = {0};                              \
+    NMF_PG_LOOP(T, NMF_PG_GRADIENT_ENTRY)                                              \
+    sums[0] = nmf_pg_lane_total_##S(projected);                                        \
+    sums[1] = nmf_pg_lane_total_##S(slope);                                            \
+}                                                                                      \
+/* d <- step(F, grad) - F; sums[1] <- <grad, d>. */                                    \
+NMF_CLONES static void nmf_pg_trial_##S(                                               \
+        const T *restrict F, const T *restrict grad, T *restrict d, T alpha,           \
+        ptrdiff_t n, double *sums) {                                                   \
+    T slope[NMF_LANES] = {0};                                                          \
+    NMF_PG_LOOP(T, NMF_PG_TRIAL_ENTRY)                                                 \
+    sums[0] = 0;                                                                       \
+    sums[1] = nmf_pg_lane_total_##S(slope);                                            \
+}                                                                                      \
+/* sums[0] <- ||projected gradient||^2. */                                             \
+NMF_CLONES static void nmf_pg_projected_##S(                                           \
+        const T *restrict F, const T *restrict grad, ptrdiff_t n, double *sums) {      \
+    T projected[NMF_LANES] = {0};                                                      \
+    NMF_PG_LOOP(T, NMF_PG_PROJECTED_ENTRY)                                             \
+    sums[0] = nmf_pg_lane_total_##S(projected);                                        \
+    sums[1] = 0;                                                                       \
 }                                                                                      \
 /* F <- step(F, grad). */                                                              \
-NMF_CLONES static void nmf_pg_accept_##S(T *F, const T *grad, T alpha, ptrdiff_t n) {  \
+NMF_CLONES static void nmf_pg_accept_##S(T *restrict F, const T *restrict grad,        \
+                                         T alpha, ptrdiff_t n) {                       \
     for (ptrdiff_t i = 0; i < n; i++) {                                                \
         T x = F[i] - alpha * grad[i];                                                  \
         F[i] = x > 0 ? x : 0;                                                          \
-    }                                                                                  \
-}                                                                                      \
-/* projected <- the projected gradient. */                                             \
-NMF_CLONES static void nmf_pg_projected_##S(const T *F, const T *grad, T *projected,   \
-                                            ptrdiff_t n) {                             \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                \
-        T g = grad[i];                                                                 \
-        projected[i] = ((g < 0) | (F[i] > 0)) ? g : 0;                                 \
     }                                                                                  \
 }
 
