@@ -33,12 +33,19 @@
 #define NMF_CLONES
 #endif
 
-/* Partial sums per pass: two AVX-512 registers of doubles, four of floats' halves. */
+/* Inlined into each pass, so that its lanes stay in registers. */
+#if defined(__GNUC__)
+#define NMF_INLINE static inline __attribute__((always_inline))
+#else
+#define NMF_INLINE static inline
+#endif
+
+/* Partial sums per pass: two AVX-512 registers of doubles, one of floats. */
 #define NMF_LANES 16
 
 /* The lanes' total, added pairwise in a fixed order. */
 #define NMF_PG_LANE_TOTAL(T, S)                                                         \
-static double nmf_pg_lane_total_##S(const T *lanes) {                                  \
+NMF_INLINE double nmf_pg_lane_total_##S(const T *lanes) {                         \
     double half[NMF_LANES / 2];                                                        \
     for (int j = 0; j < NMF_LANES / 2; j++)                                            \
         half[j] = (double) lanes[j] + (double) lanes[j + NMF_LANES / 2];               \
@@ -48,37 +55,52 @@ static double nmf_pg_lane_total_##S(const T *lanes) {                           
     return half[0];                                                                    \
 }
 
-/* One entry of each pass: the same expressions in the main loop and the tail. */
-#define NMF_PG_GRADIENT_ENTRY(T, i, j)                                                   \
+/* One entry of each pass, adding to the partial sums P (squared projected gradient)
+ * and S (grad * d): the same expressions in every loop. */
+#define NMF_PG_GRADIENT_ENTRY(T, i, P, S)                                               \
     {                                                                                  \
         T f = F[i], g = grad[i] - C[i], x = f - alpha * g;                             \
         T step = (x > 0 ? x : 0) - f, p = ((g < 0) | (f > 0)) ? g : 0;                \
         grad[i] = g;                                                                   \
         d[i] = step;                                                                   \
-        projected[j] += p * p;                                                         \
-        slope[j] += g * step;                                                          \
+        P += p * p;                                                                    \
+        S += g * step;                                                                 \
     }
-#define NMF_PG_TRIAL_ENTRY(T, i, j)                                                      \
+#define NMF_PG_TRIAL_ENTRY(T, i, P, S)                                                  \
     {                                                                                  \
         T f = F[i], x = f - alpha * grad[i];                                           \
         T step = (x > 0 ? x : 0) - f;                                                  \
         d[i] = step;                                                                   \
-        slope[j] += grad[i] * step;                                                    \
+        S += grad[i] * step;                                                           \
     }
-#define NMF_PG_PROJECTED_ENTRY(T, i, j)                                                  \
+#define NMF_PG_PROJECTED_ENTRY(T, i, P, S)                                              \
     {                                                                                  \
         T g = grad[i], p = ((g < 0) | (F[i] > 0)) ? g : 0;                             \
-        projected[j] += p * p;                                                         \
+        P += p * p;                                                                    \
     }
 
-/* Run ENTRY over [0, n): blocks of NMF_LANES entries, then the tail in lanes 0... */
-#define NMF_PG_LOOP(T, ENTRY)                                                           \
-    ptrdiff_t i = 0;                                                                   \
-    for (; i + NMF_LANES <= n; i += NMF_LANES)                                         \
-        for (int j = 0; j < NMF_LANES; j++)                                            \
-            ENTRY(T, i + j, j)                                                         \
-    for (int j = 0; i + j < n; j++)                                                    \
-        ENTRY(T, i + j, j)
+/* Run ENTRY over [0, n) and set sums[0:2] to the totals of P and S: blocks of
+ * NMF_LANES entries, entry i in lane i % NMF_LANES, the tail in the first lanes.
+ * Short arrays (tiny problems, where nanoseconds count) use one scalar sum each: lanes
+ * written one by one and read back as vectors would stall on store forwarding. */
+#define NMF_PG_LOOP(T, S_, ENTRY)                                                       \
+    if (n < 4 * NMF_LANES) {                                                           \
+        T projected = 0, slope = 0;                                                    \
+        for (ptrdiff_t i = 0; i < n; i++)                                              \
+            ENTRY(T, i, projected, slope)                                              \
+        sums[0] = projected;                                                           \
+        sums[1] = slope;                                                               \
+    } else {                                                                           \
+        T projected[NMF_LANES] = {0}, slope[NMF_LANES] = {0};                          \
+        ptrdiff_t i = 0;                                                               \
+        for (; i + NMF_LANES <= n; i += NMF_LANES)                                     \
+            for (int j = 0; j < NMF_LANES; j++)                                        \
+                ENTRY(T, i + j, projected[j], slope[j])                                \
+        for (int j = 0; i + j < n; j++)                                                \
+            ENTRY(T, i + j, projected[j], slope[j])                                    \
+        sums[0] = nmf_pg_lane_total_##S_(projected);                                   \
+        sums[1] = nmf_pg_lane_total_##S_(slope);                                       \
+    }
 
 #define NMF_PG_PASSES(T, S)                                                             \
 NMF_PG_LANE_TOTAL(T, S)                                                                \
@@ -87,27 +109,18 @@ NMF_PG_LANE_TOTAL(T, S)                                                         
 NMF_CLONES static void nmf_pg_gradient_##S(                                            \
         const T *restrict F, T *restrict grad, const T *restrict C, T *restrict d,     \
         T alpha, ptrdiff_t n, double *sums) {                                          \
-    T projected[NMF_LANES] = {0}, slope[NMF_LANES] = {0};                              \
-    NMF_PG_LOOP(T, NMF_PG_GRADIENT_ENTRY)                                              \
-    sums[0] = nmf_pg_lane_total_##S(projected);                                        \
-    sums[1] = nmf_pg_lane_total_##S(slope);                                            \
+    NMF_PG_LOOP(T, S, NMF_PG_GRADIENT_ENTRY)                                           \
 }                                                                                      \
-/* d <- step(F, grad) - F; sums[1] <- <grad, d>. */                                    \
+/* d <- step(F, grad) - F; sums <- 0, <grad, d>. */                                    \
 NMF_CLONES static void nmf_pg_trial_##S(                                               \
         const T *restrict F, const T *restrict grad, T *restrict d, T alpha,           \
         ptrdiff_t n, double *sums) {                                                   \
-    T slope[NMF_LANES] = {0};                                                          \
-    NMF_PG_LOOP(T, NMF_PG_TRIAL_ENTRY)                                                 \
-    sums[0] = 0;                                                                       \
-    sums[1] = nmf_pg_lane_total_##S(slope);                                            \
+    NMF_PG_LOOP(T, S, NMF_PG_TRIAL_ENTRY)                                              \
 }                                                                                      \
-/* sums[0] <- ||projected gradient||^2. */                                             \
+/* sums <- ||projected gradient||^2, 0. */                                             \
 NMF_CLONES static void nmf_pg_projected_##S(                                           \
         const T *restrict F, const T *restrict grad, ptrdiff_t n, double *sums) {      \
-    T projected[NMF_LANES] = {0};                                                      \
-    NMF_PG_LOOP(T, NMF_PG_PROJECTED_ENTRY)                                             \
-    sums[0] = nmf_pg_lane_total_##S(projected);                                        \
-    sums[1] = 0;                                                                       \
+    NMF_PG_LOOP(T, S, NMF_PG_PROJECTED_ENTRY)                                          \
 }                                                                                      \
 /* F <- step(F, grad). */                                                              \
 NMF_CLONES static void nmf_pg_accept_##S(T *restrict F, const T *restrict grad,        \
