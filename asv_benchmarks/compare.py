@@ -165,13 +165,15 @@ def _nmf_products():
     except (ImportError, AttributeError):
         return None
     threaded = "n_threads" in inspect.signature(X_times).parameters
+    threaded_gram = "n_threads" in inspect.signature(gram).parameters
 
     def run(X, W, Ht, out_n, out_m, out_k):
         threads = {"n_threads": nmf.get_num_threads()} if threaded else {}
         X_times(X, Ht, out=out_n, **threads)
         Xt_times(X, W, out=out_m, **threads)
-        gram(W, out=out_k)
-        gram(Ht, out=out_k)
+        threads = {"n_threads": nmf.get_num_threads()} if threaded_gram else {}
+        gram(W, out=out_k, **threads)
+        gram(Ht, out=out_k, **threads)
     return run
 
 

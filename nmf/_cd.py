@@ -69,7 +69,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):
         """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
-        _products.gram(other, out=gram)
+        _products.gram(other, gram, n_threads)
         if l2:
             gram.flat[:: k + 1] += l2
         if l1:

@@ -61,7 +61,7 @@ class _Subproblems:
         l1, l2 = self.penalties[side]
         if l1:
             cross -= l1
-        _products.gram(other, out=self.gram)
+        _products.gram(other, self.gram, self.n_threads)
         if l2 or self.identity[side]:
             self.gram.flat[:: k + 1] += l2 + self.identity[side]
         if self.ones[side]:

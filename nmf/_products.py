@@ -9,6 +9,7 @@ an F array; a CSC matrix's arrays are the CSR arrays of its transpose).
 import numpy as np
 import scipy.sparse as sp
 
+from . import _gram_fast as gram_fast
 from ._kernels import sparse_fast
 
 
@@ -26,9 +27,11 @@ def _compressed(X):
     return X.data, X.indices, indptr
 
 
-def gram(factor, out):
-    """factor.T @ factor (k, k) into out; numpy hands A.T @ A to BLAS syrk."""
-    return np.dot(factor.T, factor, out=out)
+def gram(factor, out, n_threads=1):
+    """factor.T @ factor (k, k) into out: BLAS syrk over fixed row blocks, in parallel
+    for tall factors (nmf/_gram_fast.pyx)."""
+    k = factor.shape[1]
+    return gram_fast.gram(factor, out, threads_for(factor.shape[0] * k * k, n_threads))
 
 
 # Below this many multiply-adds per thread a parallel region costs more than it saves,

@@ -1,0 +1,64 @@
+"""The Gram matrix F^T F of a tall factor, compiled: row blocks in parallel.
+
+For a factor with many rows (W of a large X) the (k, k) Gram is one long reduction,
+and BLAS runs it on one core (OpenBLAS does not split syrk's inner dimension). Here the
+rows are cut into blocks of BLOCK_ROWS, each block's Gram is one BLAS syrk, the blocks
+run in parallel, and their Grams are added in block order: the blocks do not depend on
+the thread count, so neither do the bits. A factor of at most BLOCK_ROWS rows is one
+syrk call.
+"""
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.limits cimport INT_MAX
+
+from ._blas cimport syrk
+from ._threads import thread_limit
+
+cdef enum:
+    # Rows per block: a block of a k = 30 float64 factor is ~2 MB (a core's L2), and
+    # one syrk call per block costs little next to its arithmetic.
+    BLOCK_ROWS = 8192
+
+
+def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
+         int n_threads=1):
+    """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles)."""
+    cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
+    cdef Py_ssize_t b, s, t, start, n_blocks = max(1, (r + BLOCK_ROWS - 1) // BLOCK_ROWS)
+    cdef int rows
+    if out.shape[0] != k or out.shape[1] != k:
+        raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
+    if k == 0:
+        return np.asarray(out)
+    if r == 0:
+        out[:, :] = 0
+        return np.asarray(out)
+    if k > INT_MAX:
+        raise ValueError(f"the factor's {k} columns are too many for BLAS (int sizes).")
+    if np.may_share_memory(np.asarray(out), np.asarray(F)):
+        raise ValueError("out must not overlap F; pass a separate buffer.")
+    # More threads than blocks is waste; tens of thousands make OpenMP abort.
+    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
+    cdef floating[:, :, ::1] blocks
+    if n_blocks == 1:
+        blocks = np.asarray(out)[np.newaxis]
+    else:
+        blocks = np.empty((n_blocks, k, k), dtype=np.asarray(out).dtype)
+    with nogil:
+        # syrk's column-major upper triangle of (F^T)(F^T)^T is, row-major, the lower
+        # triangle: blocks[b, s, t] for t <= s.
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            start = b * BLOCK_ROWS
+            rows = <int> min(<Py_ssize_t> BLOCK_ROWS, r - start)
+            syrk(c'U', c'N', <int> k, rows, 1, &F[start, 0], <int> k, 0,
+                 &blocks[b, 0, 0], <int> k)
+        for s in range(k):
+            for t in range(s + 1):
+                if n_blocks > 1:
+                    out[s, t] = blocks[0, s, t]
+                    for b in range(1, n_blocks):
+                        out[s, t] = out[s, t] + blocks[b, s, t]
+                out[t, s] = out[s, t]
+    return np.asarray(out)
