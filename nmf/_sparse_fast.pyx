@@ -17,7 +17,7 @@ the same for any thread count:
 import numpy as np
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.stdint cimport int32_t, int64_t
 
 from ._threads import thread_limit
@@ -84,6 +84,21 @@ cdef extern from *:
     }
     NMF_AXPY2(float)
     NMF_AXPY2(double)
+    /* nmf_axpy4 over kp entries, kp a multiple of 32 bytes' worth (8 floats, 4
+       doubles): whole vectors, no scalar tail. y is a padded accumulator; the x rows
+       may be read past their k entries (the caller makes sure that memory is the
+       factor's), and those lanes are never stored into the result. */
+    #define NMF_AXPY4_PADDED(T)                                                       \
+    static inline void nmf_axpy4_padded_##T(T *restrict y, T a0, const T *restrict x0, \
+                                            T a1, const T *restrict x1, T a2,        \
+                                            const T *restrict x2, T a3,              \
+                                            const T *restrict x3, Py_ssize_t kp) {   \
+        for (Py_ssize_t c = 0; c < kp; c += 32 / sizeof(T))                           \
+            for (Py_ssize_t j = c; j < c + 32 / (Py_ssize_t) sizeof(T); j++)          \
+                y[j] = (((y[j] + a0 * x0[j]) + a1 * x1[j]) + a2 * x2[j]) + a3 * x3[j]; \
+    }
+    NMF_AXPY4_PADDED(float)
+    NMF_AXPY4_PADDED(double)
     """
     void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
     void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
@@ -93,6 +108,12 @@ cdef extern from *:
     void nmf_axpy4_double(double *y, double a0, const double *x0, double a1,
                           const double *x1, double a2, const double *x2, double a3,
                           const double *x3, Py_ssize_t k) noexcept nogil
+    void nmf_axpy4_padded_float(float *y, float a0, const float *x0, float a1,
+                                const float *x1, float a2, const float *x2, float a3,
+                                const float *x3, Py_ssize_t kp) noexcept nogil
+    void nmf_axpy4_padded_double(double *y, double a0, const double *x0, double a1,
+                                 const double *x1, double a2, const double *x2,
+                                 double a3, const double *x3, Py_ssize_t kp) noexcept nogil
     void nmf_axpy2_float(float *y0, float a0, float *y1, float a1, const float *x,
                          Py_ssize_t k) noexcept nogil
     void nmf_axpy2_double(double *y0, double a0, double *y1, double a1, const double *x,
@@ -124,6 +145,15 @@ cdef inline void _axpy4(floating *y, const floating *a, const floating *x0,
         nmf_axpy4_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
 
 
+cdef inline void _axpy4_padded(floating *y, const floating *a, const floating *x0,
+                               const floating *x1, const floating *x2,
+                               const floating *x3, Py_ssize_t kp) noexcept nogil:
+    if floating is float:
+        nmf_axpy4_padded_float(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, kp)
+    else:
+        nmf_axpy4_padded_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, kp)
+
+
 def csr_times(
     const floating[::1] data not None,         # (nnz,) values of A
     const index_t[::1] indices not None,       # (nnz,) column of each value
@@ -150,11 +180,22 @@ def csr_times(
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
     cdef Py_ssize_t c0, c1, c2, c3, end
+    # Each row is summed in a zeroed accumulator of kp >= k entries, whole vectors of
+    # 32 bytes (no scalar tail for the last k % 8 floats or k % 4 doubles), and its
+    # first k entries copied out: the same operations on those entries, the same bits.
+    # A factor row is then read kp entries long, which stays inside the factor for
+    # columns up to last_padded; the last few go one by one.
+    cdef Py_ssize_t chunk = 32 // sizeof(floating)
+    cdef Py_ssize_t kp = (k + chunk - 1) // chunk * chunk
+    cdef Py_ssize_t last_padded = (n_cols * k - kp) // k if n_cols * k >= kp else -1
+    cdef floating[:, ::1] accumulators = np.empty(
+        (n_threads, kp + 64 // sizeof(floating)), dtype=np.asarray(out).dtype)
+    cdef floating *acc
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
-            row = &out[i, 0]
-            for c in range(k):
-                row[c] = 0
+            acc = &accumulators[threadid(), 0]
+            for c in range(kp):
+                acc[c] = 0
             p = indptr[i]
             end = indptr[i + 1]
             while p + 4 <= end:     # four entries per pass over the row, in order
@@ -162,18 +203,22 @@ def csr_times(
                 c1 = indices[p + 1]
                 c2 = indices[p + 2]
                 c3 = indices[p + 3]
-                if (c0 < 0 or c0 >= n_cols or c1 < 0 or c1 >= n_cols or c2 < 0
-                        or c2 >= n_cols or c3 < 0 or c3 >= n_cols):
-                    break           # left to the one-by-one loop, which counts them
-                _axpy4(row, &data[p], F + c0 * k, F + c1 * k, F + c2 * k, F + c3 * k, k)
+                if (c0 < 0 or c0 > last_padded or c1 < 0 or c1 > last_padded or c2 < 0
+                        or c2 > last_padded or c3 < 0 or c3 > last_padded):
+                    break           # left to the one-by-one loop, which checks them
+                _axpy4_padded(acc, &data[p], F + c0 * k, F + c1 * k, F + c2 * k,
+                              F + c3 * k, kp)
                 p = p + 4
             while p < end:
                 col = indices[p]
                 if col < 0 or col >= n_cols:
                     bad += 1
                 else:
-                    _axpy(row, data[p], F + col * k, k)
+                    _axpy(acc, data[p], F + col * k, k)
                 p = p + 1
+            row = &out[i, 0]
+            for c in range(k):
+                row[c] = acc[c]
     if bad:
         raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
 
