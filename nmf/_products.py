@@ -28,10 +28,13 @@ def _compressed(X):
 
 
 def gram(factor, out, n_threads=1):
-    """factor.T @ factor (k, k) into out: BLAS syrk over fixed row blocks, in parallel
-    for tall factors (nmf/_gram_fast.pyx)."""
-    k = factor.shape[1]
-    return gram_fast.gram(factor, out, threads_for(factor.shape[0] * k * k, n_threads))
+    """factor.T @ factor (k, k) into out: NumPy's BLAS syrk, or for a tall factor syrk
+    over fixed row blocks in parallel (nmf/_gram_fast.pyx; NumPy's one call would run
+    on one core). Either way the bits do not depend on the thread count."""
+    rows, k = factor.shape
+    if rows <= gram_fast.BLOCK_ROWS:
+        return np.dot(factor.T, factor, out=out)
+    return gram_fast.gram(factor, out, threads_for(rows * k * k, n_threads))
 
 
 # Below this many multiply-adds per thread a parallel region costs more than it saves,
@@ -44,11 +47,21 @@ def threads_for(work, n_threads):
     return max(1, min(n_threads, work // MIN_WORK_PER_THREAD))
 
 
+def _sparse_times(X, gather, factor, out, n_threads):
+    """out = (X or X.T) @ factor from X's compressed arrays read as CSR: a gather
+    (csr_times) when `gather`, else a scatter (csr_t_times)."""
+    threads = threads_for(X.nnz * out.shape[1], n_threads)
+    if gather:
+        sparse_fast.csr_times(*_compressed(X), factor, out, threads)
+    else:
+        sparse_fast.csr_t_times(*_compressed(X), factor, out, threads,
+                                X.has_sorted_indices)
+
+
 def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
     if sp.issparse(X):
-        kernel = sparse_fast.csr_times if X.format == "csr" else sparse_fast.csr_t_times
-        kernel(*_compressed(X), factor, out, threads_for(X.nnz * out.shape[1], n_threads))
+        _sparse_times(X, X.format == "csr", factor, out, n_threads)
         return out
     return np.dot(X, factor, out=out)
 
@@ -56,8 +69,7 @@ def X_times(X, factor, out, n_threads=1):
 def Xt_times(X, factor, out, n_threads=1):
     """X.T @ factor, (n_features, k), into out; factor is (n_samples, k)."""
     if sp.issparse(X):
-        kernel = sparse_fast.csr_t_times if X.format == "csr" else sparse_fast.csr_times
-        kernel(*_compressed(X), factor, out, threads_for(X.nnz * out.shape[1], n_threads))
+        _sparse_times(X, X.format == "csc", factor, out, n_threads)
         return out
     return np.dot(X.T, factor, out=out)
 

@@ -16,6 +16,7 @@ def csr_t_times(
     factor: NDArray[np.floating],  # const floating[:, ::1], (n_rows, k)
     out: NDArray[np.floating],  # floating[:, ::1], (n_cols, k), overwritten
     n_threads: int = 1,
+    sorted_indices: bool = False,  # bint: each row's indices non-decreasing
 ) -> None: ...
 def csr_inner_lowrank(
     data: NDArray[np.floating],  # const floating[::1], (nnz,)

@@ -186,3 +186,43 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype):
         out = np.full((19, k), np.nan, dtype)
         csr_times(data, indices, indptr, F, out, n_threads)
         assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype):
+    """sorted_indices=True finds each thread's entries by binary search: the same
+    entries in the same order as testing every entry, for any thread count."""
+    data, indices, indptr, A = _csr_arrays(n_rows=300, n_cols=97, density=0.2, seed=5,
+                                           dtype=dtype, duplicates=duplicates)
+    for i in range(300):   # sort each row; repeated indices keep their storage order
+        span = slice(indptr[i], indptr[i + 1])
+        order = np.argsort(indices[span], kind="stable")
+        data[span], indices[span] = data[span][order], indices[span][order]
+    F = np.random.default_rng(5).random((300, 6)).astype(dtype)
+    expected = np.empty((97, 6), dtype)
+    csr_t_times(data, indices, indptr, F, expected, 1, False)
+    assert_allclose(expected, A.T.astype(np.float64) @ F, rtol=TOL[dtype])
+    for n_threads in (1, 2, 3, 8, 200):
+        out = np.full((97, 6), np.nan, dtype)
+        csr_t_times(data, indices, indptr, F, out, n_threads, True)
+        assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads):
+    indptr = np.array([0, 3, 5, 5, 8], np.int32)
+    indices = np.array([-2, -1, 1, 0, 3, 2, 4, 4], np.int32)    # sorted within rows
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 4 entries"):
+        csr_t_times(np.ones(8), indices, indptr, np.ones((4, 2)), np.empty((4, 2)),
+                    n_threads, True)
+
+
+def test_scatter_told_unsorted_indices_are_sorted_stays_inside_out():
+    """A false sorted_indices=True gives a wrong product, never a write outside out."""
+    data, indices, indptr, A = _csr_arrays(n_rows=50, n_cols=40, density=0.3, seed=6,
+                                           shuffled=True)
+    out = np.zeros((42, 3))
+    csr_t_times(data, indices, indptr, np.ones((50, 3)), out[1:41], 3, True)
+    assert_array_equal(out[[0, 41]], 0)
+    assert np.isfinite(out).all()
