@@ -1,4 +1,10 @@
 import numpy as np
 from numpy.typing import NDArray
 
-def gram(F: NDArray[np.floating], out: NDArray[np.floating], n_threads: int = 1) -> NDArray[np.floating]: ...
+BLOCK_ROWS: int  # rows per block (one syrk call each)
+
+def gram(
+    F: NDArray[np.floating],  # const floating[:, ::1], (r, k)
+    out: NDArray[np.floating],  # floating[:, ::1], (k, k), overwritten
+    n_threads: int = 1,
+) -> NDArray[np.floating]: ...

@@ -19,14 +19,17 @@ from ._threads import thread_limit
 cdef enum:
     # Rows per block: a block of a k = 30 float64 factor is ~2 MB (a core's L2), and
     # one syrk call per block costs little next to its arithmetic.
-    BLOCK_ROWS = 8192
+    ROWS_PER_BLOCK = 8192
+
+BLOCK_ROWS = ROWS_PER_BLOCK     # for nmf/_products.py
 
 
 def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
          int n_threads=1):
     """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles)."""
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef Py_ssize_t b, s, t, start, n_blocks = max(1, (r + BLOCK_ROWS - 1) // BLOCK_ROWS)
+    cdef Py_ssize_t b, s, t, start
+    cdef Py_ssize_t n_blocks = max(1, (r + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK)
     cdef int rows
     if out.shape[0] != k or out.shape[1] != k:
         raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
@@ -50,8 +53,8 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
         # syrk's column-major upper triangle of (F^T)(F^T)^T is, row-major, the lower
         # triangle: blocks[b, s, t] for t <= s.
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
-            start = b * BLOCK_ROWS
-            rows = <int> min(<Py_ssize_t> BLOCK_ROWS, r - start)
+            start = b * ROWS_PER_BLOCK
+            rows = <int> min(<Py_ssize_t> ROWS_PER_BLOCK, r - start)
             syrk(c'U', c'N', <int> k, rows, 1, &F[start, 0], <int> k, 0,
                  &blocks[b, 0, 0], <int> k)
         for s in range(k):

@@ -12,17 +12,20 @@ beta = 0.1, at most 20 trial steps per iteration), the step size carried over fr
 iteration to the next. The driver (nmf/_pg.py) owns the outer loop, the tolerances and
 the warnings.
 
-Cost per iteration: a BLAS gemm for F @ G and one per trial step for d^T d (k x k;
-the quadratic term <d, d G> is then <G, d^T d>: no (r, k) product d @ G to write and
-read back, and faster than dsymm, dsyrk or dtrmm for these shapes), plus single
+Cost per iteration: BLAS gemms for F @ G and, per trial step, for d^T d (k x k; the
+quadratic term <d, d G> is then <G, d^T d>: no (r, k) product d @ G to write and read
+back, and faster than dsymm, dsyrk or dtrmm for these shapes), both on row blocks of
+at most BLAS_CALL_WORK multiply-adds (run in parallel when large); plus single
 element-wise passes over the (r, k) arrays: gradient with projection and first trial
-step, each further trial step, the accepted step. Those passes are plain loops without
-reductions in nmf/_pg_passes.h (compiled for AVX-512, AVX2 and the baseline, picked at
-load time where the platform allows); their sums (<grad, d>, the projected gradient's
-norm) are BLAS dots over tiles still in cache, added in a fixed order, so that results
-do not depend on the number of threads. Below a few dozen multiply-adds, products and
-sums are plain loops: a BLAS call costs more than the arithmetic of tiny problems.
+step, each further trial step, the accepted step. Those passes are in
+nmf/_pg_passes.h (compiled for AVX-512, AVX2 and the baseline, picked at load time
+where the platform allows) and return their sums (<grad, d>, the projected gradient's
+norm), kept in fixed lanes and tiles added in a fixed order, so that results do not
+depend on the number of threads. Below a few dozen multiply-adds, products are plain
+loops: a BLAS call costs more than the arithmetic of tiny problems.
 """
+import numpy as np
+
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from cython.parallel cimport prange
@@ -73,6 +76,12 @@ cdef enum:
 # microseconds and waking threads (which then spin, competing with BLAS's own) costs
 # more than it saves.
 cdef Py_ssize_t MIN_PARALLEL_SIZE = 1 << 20
+# Multiply-adds per BLAS call in the products (F @ G, d^T d), which are cut into row
+# blocks of at most this size: OpenBLAS runs such calls on its single-threaded
+# small-matrix kernels, while bigger ones go to its threaded driver, and with several
+# BLAS threads a handover per call made whole fits several times slower. Row blocks
+# also make the bits independent of BLAS's thread count.
+cdef double BLAS_CALL_WORK = 1e6
 # Take the GIL to look for a pending signal (Ctrl-C) after about this many
 # multiply-adds: a few milliseconds of work.
 cdef double SIGNAL_CHECK_WORK = 1 << 24
@@ -188,16 +197,40 @@ cdef bint _same_step(const floating *F, const floating *grad, floating alpha,
     return True
 
 
+cdef inline Py_ssize_t _block_rows(Py_ssize_t k) noexcept nogil:
+    """Rows of F per BLAS call: at most BLAS_CALL_WORK multiply-adds (see there)."""
+    return max(1, <Py_ssize_t> (BLAS_CALL_WORK / <double> max(k * k, 1)))
+
+
+cdef void _times_gram(const floating *F, const floating *gram, floating *out,
+                      Py_ssize_t r, Py_ssize_t k, int n_threads) noexcept nogil:
+    """out <- F @ gram, (r, k): BLAS gemm on row blocks, in parallel when large (like
+    the passes)."""
+    cdef Py_ssize_t b, start, rows = _block_rows(k)
+    cdef Py_ssize_t n_blocks = (r + rows - 1) // rows
+    if n_threads > 1 and r * k >= MIN_PARALLEL_SIZE:
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            start = b * rows
+            gemm(c'N', c'N', <int> k, <int> min(rows, r - start), <int> k, <floating> 1,
+                 gram, <int> k, F + start * k, <int> k, <floating> 0, out + start * k,
+                 <int> k)
+    else:
+        for b in range(n_blocks):
+            start = b * rows
+            gemm(c'N', c'N', <int> k, <int> min(rows, r - start), <int> k, <floating> 1,
+                 gram, <int> k, F + start * k, <int> k, <floating> 0, out + start * k,
+                 <int> k)
+
+
 cdef void _gradient(floating *F, const floating *gram, const floating *C, floating *grad,
                     floating *d, floating alpha, Py_ssize_t r, Py_ssize_t k, int n_threads,
                     double *sums) noexcept nogil:
-    """grad <- F @ gram - C (BLAS gemm, or loops when tiny), d <- max(F - alpha grad,
-    0) - F; sums <- ||projected grad||^2, <grad, d>."""
+    """grad <- F @ gram - C (BLAS, or loops when tiny), d <- max(F - alpha grad, 0) - F;
+    sums <- ||projected grad||^2, <grad, d>."""
     cdef Py_ssize_t i, s, t
     cdef floating total
     if r * k * k >= SMALL:
-        gemm(c'N', c'N', <int> k, <int> r, <int> k, <floating> 1, gram, <int> k, F, <int> k,
-             <floating> 0, grad, <int> k)
+        _times_gram(F, gram, grad, r, k, n_threads)
     else:
         for i in range(r):
             for t in range(k):
@@ -209,23 +242,44 @@ cdef void _gradient(floating *F, const floating *gram, const floating *C, floati
 
 
 cdef double _quadratic(const floating *gram, const floating *d, floating *dtd,
-                       Py_ssize_t r, Py_ssize_t k) noexcept nogil:
-    """<d, d @ gram> = <gram, d^T d>, with d^T d (k, k) from one BLAS gemm (or loops
-    when tiny)."""
-    cdef Py_ssize_t i, s, t
+                       floating *partial, Py_ssize_t r, Py_ssize_t k,
+                       int n_threads) noexcept nogil:
+    """<d, d @ gram> = <gram, d^T d>, with d^T d (k, k) from BLAS gemms on row blocks
+    (in parallel when large, like the passes; the blocks' (k, k) products, in
+    `partial`, added in block order), or loops when tiny."""
+    cdef Py_ssize_t b, i, s, t, start, rows = _block_rows(k)
+    cdef Py_ssize_t n_blocks = (r + rows - 1) // rows, kk = k * k
     cdef double total = 0
     cdef floating entry
-    if r * k * k >= SMALL:
-        gemm(c'N', c'T', <int> k, <int> k, <int> r, <floating> 1, d, <int> k, d, <int> k,
-             <floating> 0, dtd, <int> k)
-    else:
+    if r * k * k < SMALL:
         for s in range(k):
             for t in range(k):
                 entry = 0
                 for i in range(r):
                     entry = entry + d[i * k + s] * d[i * k + t]
                 dtd[s * k + t] = entry
-    for i in range(k * k):
+    elif n_blocks == 1:
+        gemm(c'N', c'T', <int> k, <int> k, <int> r, <floating> 1, d, <int> k, d, <int> k,
+             <floating> 0, dtd, <int> k)
+    else:
+        if n_threads > 1 and r * k >= MIN_PARALLEL_SIZE:
+            for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+                start = b * rows
+                gemm(c'N', c'T', <int> k, <int> k, <int> min(rows, r - start),
+                     <floating> 1, d + start * k, <int> k, d + start * k, <int> k,
+                     <floating> 0, partial + b * kk, <int> k)
+        else:
+            for b in range(n_blocks):
+                start = b * rows
+                gemm(c'N', c'T', <int> k, <int> k, <int> min(rows, r - start),
+                     <floating> 1, d + start * k, <int> k, d + start * k, <int> k,
+                     <floating> 0, partial + b * kk, <int> k)
+        for i in range(kk):
+            entry = partial[i]
+            for b in range(1, n_blocks):
+                entry = entry + partial[b * kk + i]
+            dtd[i] = entry
+    for i in range(kk):
         total += <double> gram[i] * dtd[i]
     return total
 
@@ -319,6 +373,8 @@ def pg_subproblem(
     cdef const floating *q
     cdef floating *d
     cdef floating *dtd
+    cdef floating *partial
+    cdef floating[::1] partials
     _check_shape("gram", gram.shape, k, k)
     _check_shape("cross", cross.shape, r, k)
     _check_shape("grad", grad.shape, r, k)
@@ -334,6 +390,13 @@ def pg_subproblem(
     n_threads = max(1, min(n_threads, thread_limit()))  # see nmf/_threads.py
     f, g, c, q = &F[0, 0], &grad[0, 0], &cross[0, 0], &gram[0, 0]
     d, dtd = &step[0, 0], &step_gram[0, 0]
+    # The row blocks' (k, k) products d^T d (see _quadratic), when there are several.
+    cdef Py_ssize_t n_blocks = (r + _block_rows(k) - 1) // _block_rows(k)
+    partial = NULL
+    if n_blocks > 1:
+        partials = np.empty(n_blocks * k * k,
+                            dtype=np.float64 if floating is double else np.float32)
+        partial = &partials[0]
     with nogil:
         for n_iter in range(1, max_iter + 1):
             # The first trial step (from the current alpha) comes with the gradient.
@@ -360,7 +423,7 @@ def pg_subproblem(
                     break
                 if trial > 0:
                     _pass(TRIAL, f, g, c, d, <floating> alpha, r, k, n_threads, sums)
-                dQd = _quadratic(q, d, dtd, r, k)
+                dQd = _quadratic(q, d, dtd, partial, r, k, n_threads)
                 work += product_work + 2 * size
                 sufficient = (1 - SIGMA) * sums[1] + 0.5 * dQd < 0
                 if trial == 0:

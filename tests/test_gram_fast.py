@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf._gram_fast import gram
-
-BLOCK_ROWS = 8192   # the kernel's block size
+from nmf._gram_fast import BLOCK_ROWS, gram
 
 
 @pytest.mark.parametrize("rows", [1, 7, BLOCK_ROWS, BLOCK_ROWS + 1, 3 * BLOCK_ROWS + 5])

@@ -126,6 +126,34 @@ def test_subproblem_same_bits_for_any_thread_count():
     assert_array_equal(grad1, grad2)
 
 
+@pytest.mark.parametrize("k", [30, 7])
+def test_subproblem_in_row_blocks_matches_lin(k):
+    """Products of more than BLAS_CALL_WORK (1e6) multiply-adds run on row blocks (and
+    d^T d sums the blocks' products): the iterates are still Lin's."""
+    r = 2 * 10**6 // (k * k) + 17          # three blocks, the last a short one
+    F0, gram, cross = _problem(r=r, k=k, m=k + 5, seed=k)
+    tol = 1e-6 * _initial_norm(F0, gram, cross)
+    expected, expected_grad, n_iter, alpha, converged = nls_subproblem(F0, gram, cross,
+                                                                       tol, 40)
+    F, grad, (got_iter, got_alpha, _, _) = _solve(F0, gram, cross, tol, 40)
+    assert (got_iter, got_alpha) == (n_iter, alpha)
+    assert_allclose(F, expected, rtol=1e-10, atol=1e-12 * np.abs(expected).max())
+
+
+def test_subproblem_bits_do_not_depend_on_blas_threads():
+    """BLAS sees row blocks small enough for its single-threaded kernels, so its
+    thread count does not change the sums (it did for one big d^T d call)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    F0, gram, cross = _problem(r=5000, k=30, m=40)
+    results = []
+    for blas_threads in (1, 2):
+        with threadpoolctl.threadpool_limits(blas_threads, user_api="blas"):
+            results.append(_solve(F0, gram, cross, 0.0, 5))
+    assert results[0][2] == results[1][2]
+    assert_array_equal(results[0][0], results[1][0])
+    assert_array_equal(results[0][1], results[1][1])
+
+
 def test_subproblem_leaves_gram_and_cross_alone():
     F0, gram, cross = _problem()
     gram_copy, cross_copy = gram.copy(), cross.copy()
