@@ -1,0 +1,106 @@
+"""Where a 'cd' iteration's time goes: each product and sweep timed alone.
+
+For one data set and rank k, times (medians of interleaved repeats) the parts of an
+iteration as nmf runs them: X H^T and X^T W (nmf's product kernels), the two Grams,
+the sweeps over W and over H^T; and scipy's / NumPy's X H^T and X^T W, the floor's
+products. For float64 and float32, at each thread count asked for (BLAS and nmf's
+kernels pinned alike), with the float32 / float64 ratio and the ratio to 1 thread.
+The kernel tuning of issue 4 is read off these figures:
+
+    python asv_benchmarks/parts.py debian_tfidf -k 30 --threads 1 2
+"""
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchmarks import data  # noqa: E402
+from compare import SETS, pinned  # noqa: E402
+
+from nmf import _products  # noqa: E402
+from nmf._kernels import cd_fast  # noqa: E402
+
+
+def parts(X, W, Ht, n_threads):
+    """{name: callable} for each part of an iteration, on buffers made here."""
+    k = W.shape[1]
+    cross_W, cross_H = np.empty_like(W), np.empty_like(Ht)
+    gram = np.empty((k, k), W.dtype)
+    gram_W, gram_H = Ht.T @ Ht, W.T @ W      # sweeps on fixed Grams and crosses
+    _products.X_times(X, Ht, cross_W)
+    _products.Xt_times(X, W, cross_H)
+    order = np.arange(k, dtype=np.intp)
+    violations = np.empty(max(len(W), len(Ht)))
+
+    def sweep(factor, gram_, cross):
+        # Sweeps again and again over its own copy: a sweep's cost does not depend
+        # on the values (no branch on the data in the kernel).
+        factor = factor.copy()
+        return lambda: cd_fast.cd_sweep(factor, gram_, cross, order,
+                                        violations[:len(factor)], n_threads)
+
+    library_X = X if sp.issparse(X) else np.asarray(X)
+    return {
+        "X H^T": lambda: _products.X_times(X, Ht, cross_W, n_threads),
+        "X^T W": lambda: _products.Xt_times(X, W, cross_H, n_threads),
+        "Grams": lambda: (_products.gram(W, gram, n_threads),
+                          _products.gram(Ht, gram, n_threads)),
+        "sweep W": sweep(W, gram_W, cross_W),
+        "sweep H^T": sweep(Ht, gram_H, cross_H),
+        "floor X H^T": lambda: library_X @ Ht,
+        "floor X^T W": lambda: library_X.T @ W,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("set", choices=SETS)
+    parser.add_argument("-k", type=int, default=30)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1])
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args(argv)
+    X64 = data.load(args.set)
+    W64, H64 = data.initial_factors(X64, args.k)
+    seconds = {}
+    runs = {}
+    for dtype in ("float64", "float32"):
+        X = X64.astype(dtype)
+        W, Ht = W64.astype(dtype), np.ascontiguousarray(H64.T, dtype=dtype)
+        for n_threads in args.threads:
+            with pinned(n_threads):
+                runs[dtype, n_threads] = parts(X, W, Ht, n_threads)
+    for _ in range(args.repeats):       # interleaved: every part once per repeat
+        for (dtype, n_threads), named in runs.items():
+            with pinned(n_threads):
+                for name, run in named.items():
+                    start = time.perf_counter()
+                    run()
+                    seconds.setdefault((name, dtype, n_threads), []).append(
+                        time.perf_counter() - start)
+
+    def ms(key):
+        return statistics.median(seconds[key]) * 1e3
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(seconds[a], seconds[b]))
+
+    print(f"{args.set}, k={args.k}: ms per call, medians of {args.repeats} repeats")
+    print(f"{'part':12s} {'dtype':8s} {'threads':>7s} {'ms':>8s} {'f32/f64':>8s}"
+          f" {'/1 thread':>9s}")
+    for (name, dtype, n_threads) in seconds:
+        f32 = (f"{ratio((name, dtype, n_threads), (name, 'float64', n_threads)):8.2f}"
+               if dtype == "float32" else f"{'':8s}")
+        base = args.threads[0]
+        scaling = (f"{ratio((name, dtype, n_threads), (name, dtype, base)):9.2f}"
+                   if n_threads != base else "")
+        print(f"{name:12s} {dtype:8s} {n_threads:7d} {ms((name, dtype, n_threads)):8.2f}"
+              f" {f32} {scaling}")
+
+
+if __name__ == "__main__":
+    main()
