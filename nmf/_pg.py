@@ -47,13 +47,25 @@ class _Subproblems:
         self.grad = np.empty((rows, k), dtype=X.dtype)
         self.step = np.empty((rows, k), dtype=X.dtype)
         self.n_threads = n_threads
+        # The side whose Gram and cross product the buffers hold. They depend on the
+        # other factor only, which changes only when the other side is prepared and
+        # solved: a side prepared twice in a row keeps its products.
+        self.prepared = None
 
     def prepare(self, side):
         """Fill the Gram and cross product of W's (side='W') or H's subproblem from
-        the other factor as it is now; return (factor, gram, cross, grad, step)."""
+        the other factor as it is now (unless they are there already); return
+        (factor, gram, cross, grad, step)."""
         factor, other = (self.W, self.Ht) if side == "W" else (self.Ht, self.W)
         r, k = factor.shape
         cross = self.cross[:r]
+        if self.prepared != side:
+            self._fill(side, other, cross)
+            self.prepared = side
+        return factor, self.gram, cross, self.grad[:r], self.step[:r]
+
+    def _fill(self, side, other, cross):
+        k = other.shape[1]
         if side == "W":
             _products.X_times(self.X, other, cross, self.n_threads)
         else:
@@ -66,7 +78,6 @@ class _Subproblems:
             self.gram.flat[:: k + 1] += l2 + self.identity[side]
         if self.ones[side]:
             self.gram += self.ones[side]
-        return factor, self.gram, cross, self.grad[:r], self.step[:r]
 
     def gradient(self, side):
         """(||gradient||^2, ||projected gradient||^2) of a factor as it is now."""
@@ -119,8 +130,9 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
 
 def _alternate(problems, tol, max_iter, nls_max_iter, progress):
     """Lin's outer loop (see fit_projected_gradient)."""
-    norm_sq_W, projected_sq_W = problems.gradient("W")
+    # H's side first: W's products are then still there for W's first subproblem.
     norm_sq_H, projected_sq_H = problems.gradient("H")
+    norm_sq_W, projected_sq_W = problems.gradient("W")
     g0 = _initial_norm(norm_sq_W + norm_sq_H)
     tol_W = tol_H = max(0.001, tol) * g0
     hit_nls_max_iter = False

@@ -172,6 +172,31 @@ def test_update_H_false_leaves_H_and_converges():
     assert n_iter == 1
 
 
+@pytest.mark.parametrize("update_H", [True, False])
+def test_products_are_not_recomputed_while_their_factor_is_unchanged(monkeypatch, update_H):
+    """X H^T is computed once per change of H: once at the start and once per outer
+    iteration when fitting (the start's products serve W's first subproblem), once in
+    all with H fixed (the calls restarted at nls_max_iter reuse it)."""
+    calls = []
+    original = nmf._pg._products.X_times
+    monkeypatch.setattr(nmf._pg._products, "X_times",
+                        lambda *args: calls.append(1) or original(*args))
+    X, W0, H0 = _data(n=30, m=20, k=3, seed=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if update_H:
+            _, _, n_iter = non_negative_factorization(X, W0, H0, 3, init="custom",
+                                                      solver="pg", tol=0, max_iter=4)
+            assert len(calls) == n_iter == 4
+        else:
+            _, _, n_iter = non_negative_factorization(X, H=H0, n_components=3,
+                                                      update_H=False, solver="pg",
+                                                      tol=1e-12, nls_max_iter=2,
+                                                      max_iter=5)
+            assert n_iter == 5
+            assert len(calls) == 1
+
+
 def test_inputs_are_not_modified():
     X, W0, H0 = _data()
     X.setflags(write=False)
