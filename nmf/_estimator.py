@@ -2,7 +2,6 @@
 import inspect
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _validation as v
 from ._exceptions import NotFittedError
@@ -194,19 +193,12 @@ class NMF:
         range's end, say -- are returned as the largest finite value, not inf.
         """
         self._check_fitted()
-        if sp.issparse(W):
-            raise TypeError("W must be a dense array; got a sparse matrix.")
-        W = v._as_array(W, "W")
+        W = v.check_dense(W, "W")
         if W.ndim != 2 or W.shape[1] != self.n_components_:
             raise ValueError(f"W must have shape (n_samples, {self.n_components_}); got {W.shape}.")
-        if W.dtype.kind not in "biuf":
-            raise TypeError(f"W must hold real numbers; got dtype {W.dtype}.")
         dtype = v.float_dtype(W.dtype)
         largest = np.finfo(dtype).max
-        source_dtype, W = W.dtype, v._converted(W, dtype, copy=None)
-        v._check_finite(W, source_dtype, "W")
-        if W.size and W.min() < 0:
-            raise ValueError(f"W must be non-negative; its smallest entry is {W.min()!r}.")
+        W = v.check_nonnegative(W, dtype, "W", copy=None)
         H = self.components_
         if H.dtype != dtype:
             H = np.minimum(H, largest).astype(dtype)

@@ -1,6 +1,5 @@
 """non_negative_factorization: validate, build the initial factors, run a solver."""
 import numpy as np
-import scipy.sparse as sp
 
 from . import _validation as v
 from ._cd import fit_coordinate_descent
@@ -79,7 +78,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
             " use solver='pg' or sparseness=None.")
 
     if n_components is None and H is not None and (init == "custom" or not update_H):
-        shape = H.shape if sp.issparse(H) else v._as_array(H, "H").shape
+        shape = v.shape_of(H, "H")
         n_components = shape[0] if len(shape) == 2 else None
     n_components = v.check_int(n_components, "n_components", 1, allow_none=True)
     if n_components is None:
@@ -92,7 +91,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                              " with H fixed.")
         if H is None:
             raise ValueError("H is required when update_H=False; pass the fixed components.")
-        H_shape = H.shape if sp.issparse(H) else v._as_array(H, "H").shape
+        H_shape = v.shape_of(H, "H")
         if len(H_shape) == 2 and H_shape[1] != n_features:
             # In NMF.transform the caller chose X, not H: name both.
             raise ValueError(

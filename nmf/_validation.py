@@ -120,22 +120,39 @@ def check_X(X, name="X"):
     return X
 
 
-def check_factor(A, shape, dtype, name):
-    """Return a C-contiguous copy of a user-given factor in X's dtype, checked."""
-    if A is None:
-        raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
+def shape_of(A, name):
+    """The shape of a sparse matrix or of what np.asarray makes of A."""
+    return A.shape if sp.issparse(A) else _as_array(A, name).shape
+
+
+def check_dense(A, name):
+    """A as an ndarray of real numbers; sparse input refused."""
     if sp.issparse(A):
         raise TypeError(f"{name} must be a dense array; got a sparse {A.format} matrix. Use {name}.toarray().")
     A = _as_array(A, name)
     _check_dtype_kind(A.dtype, name)
-    if A.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
+    return A
+
+
+def check_nonnegative(A, dtype, name, **kwargs):
+    """A (from check_dense) converted to dtype (np.array keywords in kwargs), checked
+    finite and non-negative."""
     source_dtype = A.dtype
-    A = _converted(A, dtype, order="C", copy=True)
+    A = _converted(A, dtype, **kwargs)
     _check_finite(A, source_dtype, name)
     if A.size and A.min() < 0:
         raise ValueError(f"{name} must be non-negative; its smallest entry is {A.min()!r}.")
     return A
+
+
+def check_factor(A, shape, dtype, name):
+    """Return a C-contiguous copy of a user-given factor in X's dtype, checked."""
+    if A is None:
+        raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
+    A = check_dense(A, name)
+    if A.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
+    return check_nonnegative(A, dtype, name, order="C", copy=True)
 
 
 def check_choice(value, choices, name, allow_none=False):
