@@ -94,7 +94,11 @@ def squared_residual(X, W, Ht, n_threads=1):
             cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), threads)
         else:
             cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), threads)
-        norm_WH = float(np.einsum("ij,ij->", W.T @ W, Ht.T @ Ht, dtype=np.float64))
+        k = W.shape[1]
+        grams = np.empty((2, k, k), X.dtype)
+        gram(W, grams[0], n_threads)
+        gram(Ht, grams[1], n_threads)
+        norm_WH = float(np.einsum("ij,ij->", grams[0], grams[1], dtype=np.float64))
         return max(norm_X - 2.0 * cross + norm_WH, 0.0)
     rows = max(1, (1 << 22) // max(1, 8 * m))
     total = 0.0

@@ -27,10 +27,13 @@ ctypedef fused index_t:
     int64_t
 
 
-cdef int _check_structure(const index_t[::1] indptr, Py_ssize_t n_rows,
-                          Py_ssize_t nnz) except -1:
-    """indptr must have n_rows + 1 non-decreasing entries within [0, nnz]."""
+cdef int _check_compressed(Py_ssize_t nnz, Py_ssize_t n_indices,
+                           const index_t[::1] indptr, Py_ssize_t n_rows) except -1:
+    """indices must have nnz entries like data; indptr n_rows + 1 non-decreasing
+    entries within [0, nnz]."""
     cdef Py_ssize_t i
+    if n_indices != nnz:
+        raise ValueError(f"indices must have {nnz} entries like data; got {n_indices}.")
     if indptr.shape[0] != n_rows + 1:
         raise ValueError(f"indptr must have {n_rows + 1} entries; got {indptr.shape[0]}.")
     if indptr[0] < 0 or indptr[n_rows] > nnz:
@@ -40,6 +43,17 @@ cdef int _check_structure(const index_t[::1] indptr, Py_ssize_t n_rows,
         if indptr[i] > indptr[i + 1]:
             raise ValueError(f"indptr must be non-decreasing; it drops at position {i}.")
     return 0
+
+
+def _check_columns(name, Py_ssize_t columns, Py_ssize_t k, like):
+    if columns != k:
+        raise ValueError(f"{name} must have {k} columns like {like}; got {columns}.")
+
+
+def _check_indices_found(Py_ssize_t bad, Py_ssize_t n_cols):
+    """After a kernel's loop, which counts the indices outside [0, n_cols)."""
+    if bad:
+        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
 
 
 def _check_apart(out, factor):
@@ -167,12 +181,8 @@ def csr_times(
     cdef Py_ssize_t i, p, c, col
     cdef Py_ssize_t bad = 0
     cdef floating *row
-    if out.shape[1] != k:
-        raise ValueError(f"out must have {k} columns like factor; got {out.shape[1]}.")
-    if indices.shape[0] != data.shape[0]:
-        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
-                         f" {indices.shape[0]}.")
-    _check_structure(indptr, n_rows, data.shape[0])
+    _check_columns("out", out.shape[1], k, "factor")
+    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_rows == 0 or k == 0:
         return
     _check_apart(out, factor)
@@ -219,8 +229,7 @@ def csr_times(
             row = &out[i, 0]
             for c in range(k):
                 row[c] = acc[c]
-    if bad:
-        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+    _check_indices_found(bad, n_cols)
 
 
 def csr_t_times(
@@ -242,12 +251,8 @@ def csr_t_times(
     cdef Py_ssize_t n_rows = factor.shape[0], n_cols = out.shape[0], k = factor.shape[1]
     cdef Py_ssize_t i, p, c, col, part, lo, hi, n_parts, held, start, end, low, high, mid
     cdef Py_ssize_t bad = 0
-    if out.shape[1] != k:
-        raise ValueError(f"out must have {k} columns like factor; got {out.shape[1]}.")
-    if indices.shape[0] != data.shape[0]:
-        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
-                         f" {indices.shape[0]}.")
-    _check_structure(indptr, n_rows, data.shape[0])
+    _check_columns("out", out.shape[1], k, "factor")
+    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_cols == 0 or k == 0:
         return
     _check_apart(out, factor)
@@ -305,8 +310,7 @@ def csr_t_times(
                         bad += 1
                 if held >= 0:
                     _axpy(O + indices[held] * k, data[held], F + i * k, k)
-    if bad:
-        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+    _check_indices_found(bad, n_cols)
 
 
 def csr_inner_lowrank(
@@ -327,14 +331,10 @@ def csr_inner_lowrank(
     cdef Py_ssize_t i, p, c, col
     cdef Py_ssize_t bad = 0
     cdef double dot, row_sum, total = 0
-    if Ht.shape[1] != k:
-        raise ValueError(f"Ht must have {k} columns like W; got {Ht.shape[1]}.")
-    if indices.shape[0] != data.shape[0]:
-        raise ValueError(f"indices must have {data.shape[0]} entries like data; got"
-                         f" {indices.shape[0]}.")
+    _check_columns("Ht", Ht.shape[1], k, "W")
     if row_sums.shape[0] != n_rows:
         raise ValueError(f"row_sums must have {n_rows} entries; got {row_sums.shape[0]}.")
-    _check_structure(indptr, n_rows, data.shape[0])
+    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))  # as in csr_times
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
@@ -351,6 +351,5 @@ def csr_inner_lowrank(
             row_sums[i] = row_sum
         for i in range(n_rows):
             total += row_sums[i]
-    if bad:
-        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
+    _check_indices_found(bad, n_cols)
     return total
