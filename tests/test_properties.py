@@ -311,6 +311,19 @@ def _nndsvd_too_many_components(kwargs, n, m):
     return kwargs["init"] in ("nndsvd", "nndsvda", "nndsvdar") and k > min(n, m)
 
 
+def _factors_or_nndsvd_error(result, kwargs, n, m, X_dtype):
+    """The call's result is the nndsvd rank error where that applies, else sane
+    factors; True in the second case."""
+    if _nndsvd_too_many_components(kwargs, n, m):
+        assert isinstance(result, ValueError)
+        assert_names(result, "init=", "n_components")
+        return False
+    assert not isinstance(result, Exception), result
+    W, H, _ = result
+    assert_factors(W, H, (n, m), kwargs["n_components"] or m, _expected_dtype(X_dtype))
+    return True
+
+
 # ---- the properties ------------------------------------------------------------------
 @pytest.mark.parametrize("dtype, layout", [(d, None) for d in DENSE_DTYPES]
                          + [(None, layout) for layout in LAYOUTS])
@@ -322,15 +335,8 @@ def test_dense_X_gives_sane_factors_or_a_clear_error(data, dtype, layout):
     n, m = values.shape
     kwargs = data.draw(options(n, m))
     result = call(nnf, X, inputs=[X], **kwargs)
-    if _nndsvd_too_many_components(kwargs, n, m):
-        assert isinstance(result, ValueError)
-        assert_names(result, "init=", "n_components")
-        return
-    assert not isinstance(result, Exception), result
-    W, H, n_iter = result
-    k = kwargs["n_components"] or m
-    assert_factors(W, H, (n, m), k, _expected_dtype(np.asarray(X).dtype))
-    assert 1 <= n_iter <= kwargs["max_iter"]
+    if _factors_or_nndsvd_error(result, kwargs, n, m, np.asarray(X).dtype):
+        assert 1 <= result[2] <= kwargs["max_iter"]
 
 
 @pytest.mark.parametrize("fmt", SPARSE_FORMATS)
@@ -341,13 +347,7 @@ def test_sparse_X_gives_sane_factors_or_a_clear_error(data, fmt):
     n, m = values.shape
     kwargs = data.draw(options(n, m))
     result = call(nnf, S, inputs=[S], **kwargs)
-    if _nndsvd_too_many_components(kwargs, n, m):
-        assert isinstance(result, ValueError)
-        assert_names(result, "init=", "n_components")
-        return
-    assert not isinstance(result, Exception), result
-    W, H, _ = result
-    assert_factors(W, H, (n, m), kwargs["n_components"] or m, _expected_dtype(S.dtype))
+    _factors_or_nndsvd_error(result, kwargs, n, m, S.dtype)
 
 
 @st.composite
