@@ -68,7 +68,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     dense = not sp.issparse(X)
     threads_W = _threads_for(n, k, n_threads, dense)
     threads_H = _threads_for(m, k, n_threads, dense)
-    nnz = X.nnz if sp.issparse(X) else n * m
+    nnz = n * m if dense else X.nnz
     sweeps_W = _max_sweeps(nnz, n, m, k) if accelerated else 1
     sweeps_H = _max_sweeps(nnz, m, n, k) if accelerated else 1
 
