@@ -1,6 +1,7 @@
 import numpy as np
 from numpy.typing import NDArray
 
+def vector_extensions() -> bool: ...
 def cd_sweep(
     W: NDArray[np.floating],  # floating[:, ::1], (n, k), updated in place
     gram: NDArray[np.floating],  # const floating[:, ::1], (k, k)

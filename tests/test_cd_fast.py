@@ -80,3 +80,4 @@ def test_cd_sweep_rejects_mixed_dtypes_and_layouts():
         cd_sweep(np.asfortranarray(W), gram, cross, order, buffer)
     with pytest.raises((ValueError, TypeError)):
         cd_sweep(W, gram, cross, order.astype(np.int32), buffer)
+

@@ -36,7 +36,7 @@ def test_the_processors_variant_is_used():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cd_sweep_every_block_shape_matches_reference(n, k, dtype):
     """Blocks of rows side by side: any row count (a partial last block) and any k
-    (terms summed four at a time, then the rest) give the textbook iterates."""
+    give the textbook iterates."""
     rng = np.random.default_rng(n * k)
     W, H, X = (rng.random(s) for s in [(n, k), (k, 2 * k + 3), (n, 2 * k + 3)])
     W[rng.random(W.shape) < 0.3] = 0
@@ -57,6 +57,49 @@ def test_cd_sweep_every_block_shape_matches_reference(n, k, dtype):
         assert_array_equal(W_k, results[0][0])
         assert violation == results[0][1]
         assert_array_equal(change, results[0][2])
+
+
+def _textbook_sweep(W, gram, cross, order):
+    """The row-by-row HALS sweep in scalar arithmetic of W's dtype, every product and
+    sum rounded in the textbook order: grad = -cross[i, t] + gram[t, 0] w[i, 0] + ...;
+    returns the swept copy and the summed violation (rows' sums in float64, in order)."""
+    W = W.copy()
+    zero = W.dtype.type(0)
+    total = 0.0
+    for i in range(W.shape[0]):
+        row_violation = zero
+        for t in order:
+            grad = -cross[i, t]
+            for r in range(W.shape[1]):
+                grad = grad + gram[t, r] * W[i, r]
+            old = W[i, t]
+            row_violation = row_violation + abs(grad if old > 0 else min(grad, zero))
+            if gram[t, t] > 0:
+                W[i, t] = max(old - grad / gram[t, t], zero)
+        total += float(row_violation)
+    return W, total
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, k", [(1, 1), (7, 3), (65, 5), (130, 9)])
+def test_cd_sweep_is_bitwise_the_textbook_loop(dtype, n, k):
+    """Rows sit in vector lanes, 16-64 rows a block depending on the variant and dtype,
+    their gradients summed in registers; none of that may change a bit (n = 65, 130:
+    partial last blocks)."""
+    rng = np.random.default_rng(n + k)
+    W, H, X = (rng.random(s).astype(dtype) for s in [(n, k), (k, 11), (n, 11)])
+    W[rng.random(W.shape) < 0.3] = 0
+    gram, cross = H @ H.T, X @ H.T
+    if k > 2:
+        gram[1, :] = gram[:, 1] = 0             # a component left as it is
+    order = rng.permutation(k).astype(np.intp)
+    expected, expected_violation = _textbook_sweep(W, gram, cross, order)
+    for module in _variants("_cd_fast"):
+        for n_threads in (1, 3):
+            swept = W.copy()
+            violation = module.cd_sweep(swept, gram, cross, order, np.empty(n), n_threads)
+            assert_array_equal(swept, expected)
+            assert violation == expected_violation
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,0 +1,121 @@
+/* One instance of the block sweep, for the type NMF_T (see _cd_block.h, which includes
+ * this file once per floating type with NMF_T, NMF_MASK_T, NMF_FABS and NMF_NAME set). */
+
+#if NMF_VECTOR_EXTENSIONS
+typedef NMF_T NMF_NAME(nmf_vec) __attribute__((vector_size(NMF_VECTOR_BYTES)));
+typedef NMF_MASK_T NMF_NAME(nmf_mask) __attribute__((vector_size(NMF_VECTOR_BYTES)));
+
+static inline NMF_NAME(nmf_vec) NMF_NAME(nmf_load)(const NMF_T *p)
+{
+    NMF_NAME(nmf_vec) v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void NMF_NAME(nmf_store)(NMF_T *p, NMF_NAME(nmf_vec) v)
+{
+    memcpy(p, &v, sizeof v);
+}
+#endif
+
+/* Sweep `rows` <= NMF_LANES(NMF_T) consecutive rows of the factor w (row-major, k
+ * entries each), components in `order`; write each row's violation (summed |projected
+ * gradient|) and squared change into violation[:rows] and change[:rows].
+ *
+ * w_lanes and cross_lanes (k * lanes entries each) receive the block's rows of w and
+ * cross transposed; lanes past `rows` are zero and never copied back. violation and
+ * change have `lanes` entries. Every buffer is aligned to NMF_VECTOR_BYTES. Rows are
+ * read and written whole, in order (what the memory system streams best). */
+static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *cross,
+                                      const Py_ssize_t *order, ptrdiff_t k, ptrdiff_t rows,
+                                      NMF_T *w_lanes, NMF_T *cross_lanes,
+                                      NMF_T *violation, NMF_T *change)
+{
+    enum { WIDTH = NMF_VECTOR_BYTES / sizeof(NMF_T), LANES = NMF_LANES(NMF_T) };
+    ptrdiff_t j, q, r;
+
+    for (q = 0; q < rows; q++) {
+        for (r = 0; r < k; r++) {
+            w_lanes[r * LANES + q] = w[q * k + r];
+            cross_lanes[r * LANES + q] = cross[q * k + r];
+        }
+    }
+    for (q = rows; q < LANES; q++) {
+        for (r = 0; r < k; r++) {
+            w_lanes[r * LANES + q] = 0;
+            cross_lanes[r * LANES + q] = 0;
+        }
+    }
+    for (q = 0; q < LANES; q++) {
+        violation[q] = 0;
+        change[q] = 0;
+    }
+    for (j = 0; j < k; j++) {
+        const ptrdiff_t t = order[j];
+        const NMF_T *gt = gram + t * k;
+        const NMF_T hess = gt[t];
+        const NMF_T *ct = cross_lanes + t * LANES;
+        NMF_T *wt = w_lanes + t * LANES;
+#if NMF_VECTOR_EXTENSIONS
+        typedef NMF_NAME(nmf_vec) vec;
+        typedef NMF_NAME(nmf_mask) mask;
+        const vec zero = {0};
+        const mask sign = (mask)(-zero);    /* the sign bit of every lane */
+        vec acc[NMF_BLOCK_VECTORS];
+        ptrdiff_t v;
+#pragma GCC unroll 8
+        for (v = 0; v < NMF_BLOCK_VECTORS; v++)
+            acc[v] = -NMF_NAME(nmf_load)(ct + v * WIDTH);
+        for (r = 0; r < k; r++) {
+            const NMF_T g = gt[r];
+            const NMF_T *x = w_lanes + r * LANES;
+#pragma GCC unroll 8
+            for (v = 0; v < NMF_BLOCK_VECTORS; v++)
+                acc[v] = acc[v] + g * NMF_NAME(nmf_load)(x + v * WIDTH);
+        }
+        /* The projected gradient's size goes into the violation (g where the entry is
+         * positive, min(g, 0) at the bound), then the update max(old - g / hess, 0):
+         * selects by bit masks, no branch on the data. */
+#pragma GCC unroll 8
+        for (v = 0; v < NMF_BLOCK_VECTORS; v++) {
+            const vec g = acc[v];
+            const vec old = NMF_NAME(nmf_load)(wt + v * WIDTH);
+            const mask keep = (mask)(old > zero) | ~(mask)(g > zero);
+            const vec size = (vec)((mask)g & keep & ~sign);
+            NMF_NAME(nmf_store)(violation + v * WIDTH,
+                                NMF_NAME(nmf_load)(violation + v * WIDTH) + size);
+            if (hess > 0) {
+                const vec step = old - g / hess;
+                const vec updated = (vec)((mask)step & ~(mask)(step < zero));
+                const vec diff = updated - old;
+                NMF_NAME(nmf_store)(change + v * WIDTH,
+                                    NMF_NAME(nmf_load)(change + v * WIDTH) + diff * diff);
+                NMF_NAME(nmf_store)(wt + v * WIDTH, updated);
+            }
+        }
+#else
+        NMF_T grad[LANES];
+        for (q = 0; q < LANES; q++)
+            grad[q] = -ct[q];
+        for (r = 0; r < k; r++) {
+            const NMF_T g = gt[r];
+            const NMF_T *x = w_lanes + r * LANES;
+            for (q = 0; q < LANES; q++)
+                grad[q] = grad[q] + g * x[q];
+        }
+        for (q = 0; q < LANES; q++) {
+            const NMF_T g = grad[q], old = wt[q];
+            violation[q] = violation[q] + NMF_FABS((old > 0 || !(g > 0)) ? g : 0);
+            if (hess > 0) {
+                const NMF_T step = old - g / hess;
+                const NMF_T updated = (step < 0) ? 0 : step;
+                change[q] = change[q] + (updated - old) * (updated - old);
+                wt[q] = updated;
+            }
+        }
+#endif
+    }
+    for (q = 0; q < rows; q++)
+        for (r = 0; r < k; r++)
+            w[q * k + r] = w_lanes[r * LANES + q];
+}
