@@ -65,30 +65,67 @@ def _check_apart(out, factor):
 cdef extern from *:
     """
     /* y += a * x over k entries. `restrict` tells the compiler that y and x do not
-       overlap, so it emits one vector loop instead of guarding it with a run-time
-       overlap test on every call. */
-    static inline void nmf_axpy_float(float *restrict y, float a, const float *restrict x,
-                                      Py_ssize_t k) {
-        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];
+       overlap, so it emits no run-time overlap test on every call.
+       With GNU C vector extensions, rows of at least one vector go whole vectors at a
+       time, and the last k % width entries with the row's last full vector, k - width
+       to k: computed from the original y before the loop writes any of them, the
+       entries it shares with the loop get the same value twice. No scalar tail, and
+       every entry still gets y + a * x rounded once each (the same bits as the loop). */
+    #if !defined(NMF_PLAIN_C) && (defined(__GNUC__) || defined(__clang__))
+    #if defined(__AVX__)
+    #define NMF_SPARSE_VECTOR 32
+    #else
+    #define NMF_SPARSE_VECTOR 16
+    #endif
+    #define NMF_AXPY(T)                                                               \
+    typedef T nmf_vec_##T                                                             \
+        __attribute__((vector_size(NMF_SPARSE_VECTOR), aligned(sizeof(T)), may_alias)); \
+    static inline void nmf_axpy_##T(T *restrict y, T a, const T *restrict x,          \
+                                    Py_ssize_t k) {                                   \
+        const Py_ssize_t width = NMF_SPARSE_VECTOR / sizeof(T);                       \
+        if (k < width) {                                                              \
+            for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];                      \
+            return;                                                                   \
+        }                                                                             \
+        nmf_vec_##T *yv = (nmf_vec_##T *) (y + k - width);                            \
+        const nmf_vec_##T last = *yv + a * *(const nmf_vec_##T *) (x + k - width);   \
+        Py_ssize_t c = 0;                                                             \
+        for (; c + width <= k; c += width)                                            \
+            *(nmf_vec_##T *) (y + c) += a * *(const nmf_vec_##T *) (x + c);           \
+        if (c < k) *yv = last;                                                        \
+    }                                                                                 \
+    /* Two rows at once from one x: y0 += a0 x, y1 += a1 x (distinct rows). */       \
+    static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
+                                     const T *restrict x, Py_ssize_t k) {            \
+        const Py_ssize_t width = NMF_SPARSE_VECTOR / sizeof(T);                       \
+        if (k < width) {                                                              \
+            for (Py_ssize_t c = 0; c < k; c++) {                                      \
+                y0[c] += a0 * x[c];                                                   \
+                y1[c] += a1 * x[c];                                                   \
+            }                                                                         \
+            return;                                                                   \
+        }                                                                             \
+        const nmf_vec_##T xl = *(const nmf_vec_##T *) (x + k - width);                \
+        nmf_vec_##T *y0v = (nmf_vec_##T *) (y0 + k - width);                          \
+        nmf_vec_##T *y1v = (nmf_vec_##T *) (y1 + k - width);                          \
+        const nmf_vec_##T last0 = *y0v + a0 * xl, last1 = *y1v + a1 * xl;             \
+        Py_ssize_t c = 0;                                                             \
+        for (; c + width <= k; c += width) {                                          \
+            const nmf_vec_##T xc = *(const nmf_vec_##T *) (x + c);                    \
+            *(nmf_vec_##T *) (y0 + c) += a0 * xc;                                     \
+            *(nmf_vec_##T *) (y1 + c) += a1 * xc;                                     \
+        }                                                                             \
+        if (c < k) {                                                                  \
+            *y0v = last0;                                                             \
+            *y1v = last1;                                                             \
+        }                                                                             \
     }
-    static inline void nmf_axpy_double(double *restrict y, double a,
-                                       const double *restrict x, Py_ssize_t k) {
-        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];
-    }
-    /* Four in one pass, added in order: y = (((y + a0 x0) + a1 x1) + a2 x2) + a3 x3,
-       the same roundings as four axpys with a quarter of the loads and stores of y. */
-    #define NMF_AXPY4(T)                                                              \
-    static inline void nmf_axpy4_##T(T *restrict y, T a0, const T *restrict x0,      \
-                                     T a1, const T *restrict x1, T a2,               \
-                                     const T *restrict x2, T a3,                     \
-                                     const T *restrict x3, Py_ssize_t k) {           \
-        for (Py_ssize_t c = 0; c < k; c++)                                            \
-            y[c] = (((y[c] + a0 * x0[c]) + a1 * x1[c]) + a2 * x2[c]) + a3 * x3[c];   \
-    }
-    NMF_AXPY4(float)
-    NMF_AXPY4(double)
-    /* Two rows at once from one x: y0 += a0 x, y1 += a1 x (y0 and y1 distinct rows). */
-    #define NMF_AXPY2(T)                                                              \
+    #else
+    #define NMF_AXPY(T)                                                               \
+    static inline void nmf_axpy_##T(T *restrict y, T a, const T *restrict x,          \
+                                    Py_ssize_t k) {                                   \
+        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];                          \
+    }                                                                                 \
     static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
                                      const T *restrict x, Py_ssize_t k) {            \
         for (Py_ssize_t c = 0; c < k; c++) {                                          \
@@ -96,9 +133,12 @@ cdef extern from *:
             y1[c] += a1 * x[c];                                                       \
         }                                                                             \
     }
-    NMF_AXPY2(float)
-    NMF_AXPY2(double)
-    /* nmf_axpy4 over kp entries, kp a multiple of 32 bytes' worth (8 floats, 4
+    #endif
+    NMF_AXPY(float)
+    NMF_AXPY(double)
+    /* Four in one pass, added in order: y = (((y + a0 x0) + a1 x1) + a2 x2) + a3 x3,
+       the same roundings as four axpys with a quarter of the loads and stores of y;
+       over kp entries, kp a multiple of 32 bytes' worth (8 floats, 4
        doubles): whole vectors, no scalar tail. y is a padded accumulator; the x rows
        may be read past their k entries (the caller makes sure that memory is the
        factor's), and those lanes are never stored into the result. */
@@ -116,12 +156,6 @@ cdef extern from *:
     """
     void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
     void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
-    void nmf_axpy4_float(float *y, float a0, const float *x0, float a1, const float *x1,
-                         float a2, const float *x2, float a3, const float *x3,
-                         Py_ssize_t k) noexcept nogil
-    void nmf_axpy4_double(double *y, double a0, const double *x0, double a1,
-                          const double *x1, double a2, const double *x2, double a3,
-                          const double *x3, Py_ssize_t k) noexcept nogil
     void nmf_axpy4_padded_float(float *y, float a0, const float *x0, float a1,
                                 const float *x1, float a2, const float *x2, float a3,
                                 const float *x3, Py_ssize_t kp) noexcept nogil
@@ -148,15 +182,6 @@ cdef inline void _axpy2(floating *y0, floating a0, floating *y1, floating a1,
         nmf_axpy2_float(y0, a0, y1, a1, x, k)
     else:
         nmf_axpy2_double(y0, a0, y1, a1, x, k)
-
-
-cdef inline void _axpy4(floating *y, const floating *a, const floating *x0,
-                        const floating *x1, const floating *x2, const floating *x3,
-                        Py_ssize_t k) noexcept nogil:
-    if floating is float:
-        nmf_axpy4_float(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
-    else:
-        nmf_axpy4_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, k)
 
 
 cdef inline void _axpy4_padded(floating *y, const floating *a, const floating *x0,

@@ -188,6 +188,33 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype):
         assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
 
 
+def _in_order_scatter(data, indices, indptr, F, n_cols):
+    """A.T @ F, each output row receiving its entries one by one in storage order, in
+    F's precision: the order the kernel promises."""
+    out = np.zeros((n_cols, F.shape[1]), F.dtype)
+    for i in range(len(indptr) - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            out[indices[p]] = out[indices[p]] + data[p] * F[i]
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 13, 16, 17, 30])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scatter_bits_for_any_k(k, dtype):
+    """Output rows are updated a vector at a time, the last k % width entries together
+    with the row's last whole vector (entries written twice with the same value); rows
+    narrower than a vector one by one. Every k gives the in-order sum, repeated
+    indices (one row updated twice in a row) included."""
+    data, indices, indptr, _ = _csr_arrays(n_rows=19, n_cols=11, density=0.6, seed=k,
+                                           dtype=dtype, shuffled=True, duplicates=True)
+    F = np.random.default_rng(k).random((19, k)).astype(dtype)
+    expected = _in_order_scatter(data, indices, indptr, F, 11)
+    for n_threads in (1, 2):
+        out = np.full((11, k), np.nan, dtype)
+        csr_t_times(data, indices, indptr, F, out, n_threads)
+        assert_array_equal(out, expected)
+
+
 @pytest.mark.parametrize("duplicates", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype):
