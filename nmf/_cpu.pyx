@@ -7,13 +7,24 @@ cdef extern from *:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2");   /* also checks the OS saves the registers */
     }
+    static int nmf_cpu_has_fma(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("fma");
+    }
     #else
     static int nmf_cpu_has_avx2(void) { return 0; }
+    static int nmf_cpu_has_fma(void) { return 0; }
     #endif
     """
     int nmf_cpu_has_avx2() noexcept nogil
+    int nmf_cpu_has_fma() noexcept nogil
 
 
 def has_avx2():
     """True when the processor (and operating system) run AVX2 instructions."""
     return bool(nmf_cpu_has_avx2())
+
+
+def has_fma():
+    """True when the processor runs fused multiply-add (FMA3) instructions."""
+    return bool(nmf_cpu_has_fma())

@@ -4,8 +4,12 @@ On x86-64 meson compiles _cd_fast.pyx and _sparse_fast.pyx twice: for the baseli
 instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused multiply-add is
 left out of both, so every operation rounds the same way: the two variants give the
 same bits, the AVX2 one faster. It is used when the processor has AVX2 and it was built.
+
+dense_fast (X @ F and X.T @ F for a dense X, on fused multiply-adds) is built for
+x86-64 by GCC or clang and used on processors with AVX2 and FMA; elsewhere it is None
+and BLAS computes those products.
 """
-from ._cpu import has_avx2
+from ._cpu import has_avx2, has_fma
 
 if has_avx2():
     try:
@@ -18,4 +22,11 @@ else:
     from . import _cd_fast as cd_fast
     from . import _sparse_fast as sparse_fast
 
-__all__ = ["cd_fast", "sparse_fast"]
+dense_fast = None
+if has_avx2() and has_fma():
+    try:
+        from . import _dense_fast as dense_fast
+    except ImportError:     # built without it (another compiler or processor family)
+        pass
+
+__all__ = ["cd_fast", "dense_fast", "sparse_fast"]

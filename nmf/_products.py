@@ -1,8 +1,9 @@
 """The products every iteration needs: Grams and cross products with X.
 
 Factors are held row-major: W is (n_samples, k) and Ht = H.T is (n_features, k), both
-C-contiguous, so that a CD sweep walks contiguous rows. Dense products go to BLAS and
-sparse ones to the compiled kernels of nmf/_sparse_fast.pyx; both write into buffers
+C-contiguous, so that a CD sweep walks contiguous rows. Dense products go to the kernel
+of nmf/_dense_fast.pyx where the processor has it (AVX2 and FMA; thin factors), else to
+BLAS; sparse ones to the kernels of nmf/_sparse_fast.pyx. All write into buffers
 allocated once per fit. X is never copied or transposed in memory (X.T of a C array is
 an F array; a CSC matrix's arrays are the CSR arrays of its transpose).
 """
@@ -10,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _gram_fast as gram_fast
-from ._kernels import sparse_fast
+from ._kernels import dense_fast, sparse_fast
 
 
 def _compressed(X):
@@ -58,12 +59,23 @@ def _sparse_times(X, gather, factor, out, n_threads):
                                 X.has_sorted_indices)
 
 
+def _dense_times(X, transpose, factor, out, n_threads):
+    """(X.T if transpose else X) @ factor into out: nmf's kernel for a C- or F-ordered
+    X and a factor of at most dense_fast.MAX_K columns (BLAS is slow on that thin
+    shape), BLAS otherwise."""
+    if (dense_fast is not None and factor.shape[1] <= dense_fast.MAX_K
+            and (X.flags.c_contiguous or X.flags.f_contiguous)):
+        threads = threads_for(X.size * factor.shape[1], n_threads)
+        return dense_fast.dense_times(X, transpose, factor, out, threads)
+    return np.dot(X.T if transpose else X, factor, out=out)
+
+
 def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
     if sp.issparse(X):
         _sparse_times(X, X.format == "csr", factor, out, n_threads)
         return out
-    return np.dot(X, factor, out=out)
+    return _dense_times(X, False, factor, out, n_threads)
 
 
 def Xt_times(X, factor, out, n_threads=1):
@@ -71,7 +83,7 @@ def Xt_times(X, factor, out, n_threads=1):
     if sp.issparse(X):
         _sparse_times(X, X.format == "csc", factor, out, n_threads)
         return out
-    return np.dot(X.T, factor, out=out)
+    return _dense_times(X, True, factor, out, n_threads)
 
 
 def squared_residual(X, W, Ht, n_threads=1):

@@ -1,0 +1,12 @@
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_K: int
+
+def dense_times(
+    X: NDArray[np.floating],  # const floating[:, :], (n, m), one unit stride
+    transpose: bool,  # False: X @ factor; True: X.T @ factor
+    factor: NDArray[np.floating],  # const floating[:, ::1], (m, k) or (n, k)
+    out: NDArray[np.floating],  # floating[:, ::1], (n, k) or (m, k)
+    n_threads: int = 1,
+) -> NDArray[np.floating]: ...

@@ -1,0 +1,58 @@
+/* Products of a dense X with a thin factor, for nmf/_dense_fast.pyx.
+ *
+ * BLAS is slow on this shape, a long sum into a result only k columns wide (OpenBLAS
+ * runs 5000 x 2000 times 2000 x 30 at a third of its square-matrix speed). Two kernels
+ * cover X @ F and X.T @ F for X in either layout; in both, a is X's memory and
+ * A(r, s) the entry multiplying factor row s into result row r:
+ *
+ *   rows: A(r, s) = a[r * lda + s]   (result rows are contiguous rows of a)
+ *         Tiles of TILE_ROWS result rows by two vectors of columns, summed in registers:
+ *         per step s, two vector loads of the factor row, TILE_ROWS broadcasts of A and
+ *         2 * TILE_ROWS fused multiply-adds, over blocks of ROWS_DEPTH steps.
+ *   cols: A(r, s) = a[s * lda + r]   (result rows are contiguous columns of a)
+ *         Tiles of two vectors of result rows (a cache line of a's row s) by COLS_GROUP
+ *         factor columns: per step, two vector loads of a, COLS_GROUP broadcasts of
+ *         the factor row and 2 * COLS_GROUP fused multiply-adds; the tile is kept
+ *         transposed and moved to and from the result between blocks of COLS_DEPTH steps.
+ *
+ * Every result entry is one chain of fused multiply-adds over s = 0, 1, ... in order
+ * (partial sums stored and reloaded between blocks, which is exact), in both kernels,
+ * for any tile, block or thread count: the bits depend on nothing but the data.
+ *
+ * Compiled only where the build targets FMA (x86-64 with -mavx2 -mfma, nmf/meson.build),
+ * with -ffp-contract=fast, which turns each `acc + x * b` below into one fused
+ * multiply-add, and fma() for the scalar edges, the same operation.
+ */
+#ifndef NMF_DENSE_TILE_H
+#define NMF_DENSE_TILE_H
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#define NMF_DENSE_VECTOR_BYTES 32
+#define NMF_DENSE_TILE_ROWS 4
+#define NMF_DENSE_ROWS_DEPTH 128
+#define NMF_DENSE_COLS_GROUP 6
+#define NMF_DENSE_COLS_DEPTH 256
+/* Widest factor handled (wider ones go to BLAS, efficient there): a tile's accumulators
+ * live on the stack, TILE_ROWS x NMF_DENSE_MAX_K entries. */
+#define NMF_DENSE_MAX_K 64
+
+#define NMF_T double
+#define NMF_FMA fma
+#define NMF_NAME(name) name##_double
+#include "_dense_tile_impl.h"
+#undef NMF_T
+#undef NMF_FMA
+#undef NMF_NAME
+
+#define NMF_T float
+#define NMF_FMA fmaf
+#define NMF_NAME(name) name##_float
+#include "_dense_tile_impl.h"
+#undef NMF_T
+#undef NMF_FMA
+#undef NMF_NAME
+
+#endif

@@ -1,0 +1,196 @@
+/* One instance of the dense products, for the type NMF_T (see _dense_tile.h, which
+ * includes this file once per floating type with NMF_T, NMF_FMA and NMF_NAME set). */
+
+typedef NMF_T NMF_NAME(nmf_dvec)
+    __attribute__((vector_size(NMF_DENSE_VECTOR_BYTES), aligned(sizeof(NMF_T)), may_alias));
+
+/* ---- rows: out[r, :] = sum_s a[r * lda + s] * b[s, :] ------------------------------- */
+
+/* acc[q][c:c + VECTORS * width] += sum over s < len of x[q][s] * b[s * ldb + c + ...]
+ * for the tile's TILE_ROWS rows; VECTORS is 1 or 2. */
+#define NMF_ROWS_TILE(VECTORS)                                                          \
+static inline void NMF_NAME(nmf_rows_tile##VECTORS)(                                     \
+    NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t c, const NMF_T *b, ptrdiff_t ldb,           \
+    const NMF_T *const *x, ptrdiff_t len)                                                \
+{                                                                                        \
+    typedef NMF_NAME(nmf_dvec) vec;                                                      \
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
+    const NMF_T *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];                          \
+    vec sum[NMF_DENSE_TILE_ROWS][VECTORS];                                               \
+    ptrdiff_t q, v, s;                                                                   \
+    for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)                                            \
+        for (v = 0; v < VECTORS; v++)                                                    \
+            sum[q][v] = *(const vec *) (acc[q] + c + v * WIDTH);                         \
+    for (s = 0; s < len; s++) {                                                          \
+        const NMF_T *p = b + s * ldb + c;                                                \
+        for (v = 0; v < VECTORS; v++) {                                                  \
+            const vec f = *(const vec *) (p + v * WIDTH);                                \
+            sum[0][v] = sum[0][v] + x0[s] * f;                                           \
+            sum[1][v] = sum[1][v] + x1[s] * f;                                           \
+            sum[2][v] = sum[2][v] + x2[s] * f;                                           \
+            sum[3][v] = sum[3][v] + x3[s] * f;                                           \
+        }                                                                                \
+    }                                                                                    \
+    for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)                                            \
+        for (v = 0; v < VECTORS; v++)                                                    \
+            *(vec *) (acc[q] + c + v * WIDTH) = sum[q][v];                               \
+}
+NMF_ROWS_TILE(1)
+NMF_ROWS_TILE(2)
+#undef NMF_ROWS_TILE
+
+/* All column tiles of one row tile over steps [0, len) of b (row stride ldb). */
+static inline void NMF_NAME(nmf_rows_span)(NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t kp,
+                                           const NMF_T *b, ptrdiff_t ldb,
+                                           const NMF_T *const *x, ptrdiff_t len)
+{
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
+    ptrdiff_t c;
+    for (c = 0; c + 2 * WIDTH <= kp; c += 2 * WIDTH)
+        NMF_NAME(nmf_rows_tile2)(acc, c, b, ldb, x, len);
+    if (c < kp)
+        NMF_NAME(nmf_rows_tile1)(acc, c, b, ldb, x, len);
+}
+
+/* Result rows [r_begin, r_end) of the rows product; k <= NMF_DENSE_MAX_K. The factor
+ * is read in whole vectors, kp >= k entries a row: past the end of a row into the
+ * next, which stays inside b except for its last few rows, read from a padded copy. */
+static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
+                                     const NMF_T *b, ptrdiff_t k, NMF_T *out,
+                                     ptrdiff_t r_begin, ptrdiff_t r_end)
+{
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
+    const ptrdiff_t kp = (k + WIDTH - 1) / WIDTH * WIDTH;
+    /* Steps whose rows can be read kp entries long inside b: s * k + kp <= depth * k. */
+    const ptrdiff_t over = (kp - k + k - 1) / k;
+    const ptrdiff_t direct = depth > over ? depth - over : 0;
+    NMF_T acc[NMF_DENSE_TILE_ROWS][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
+    NMF_T tail[WIDTH][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
+    const NMF_T *x[NMF_DENSE_TILE_ROWS];
+    ptrdiff_t i, q, s, s0;
+
+    memset(tail, 0, sizeof tail);
+    for (s = direct; s < depth; s++)
+        memcpy(tail[s - direct], b + s * k, k * sizeof(NMF_T));
+    for (i = r_begin; i < r_end; i += NMF_DENSE_TILE_ROWS) {
+        const ptrdiff_t rows = r_end - i < NMF_DENSE_TILE_ROWS ? r_end - i
+                                                               : NMF_DENSE_TILE_ROWS;
+        for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)   /* a short tile repeats its last row */
+            x[q] = a + (i + (q < rows ? q : rows - 1)) * lda;
+        memset(acc, 0, sizeof acc);
+        for (s0 = 0; s0 < direct; s0 += NMF_DENSE_ROWS_DEPTH) {
+            const ptrdiff_t len = direct - s0 < NMF_DENSE_ROWS_DEPTH ? direct - s0
+                                                                     : NMF_DENSE_ROWS_DEPTH;
+            const NMF_T *xs[NMF_DENSE_TILE_ROWS] = {x[0] + s0, x[1] + s0, x[2] + s0,
+                                                    x[3] + s0};
+            NMF_NAME(nmf_rows_span)(acc, kp, b + s0 * k, k, xs, len);
+        }
+        if (direct < depth) {
+            const NMF_T *xs[NMF_DENSE_TILE_ROWS] = {x[0] + direct, x[1] + direct,
+                                                    x[2] + direct, x[3] + direct};
+            NMF_NAME(nmf_rows_span)(acc, kp, tail[0], NMF_DENSE_MAX_K, xs, depth - direct);
+        }
+        for (q = 0; q < rows; q++)
+            memcpy(out + (i + q) * k, acc[q], k * sizeof(NMF_T));
+    }
+}
+
+/* ---- cols: out[r, :] = sum_s a[s * lda + r] * b[s, :] ------------------------------- */
+
+/* t[c][:] (result rows r0 to r0 + panel, factor column c0 + c) += over s < len of
+ * a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP columns. */
+#define NMF_COLS_TILE(GROUP)                                                            \
+static inline void NMF_NAME(nmf_cols_tile##GROUP)(                                       \
+    NMF_T (*t)[2 * NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T)], const NMF_T *a,              \
+    ptrdiff_t lda, const NMF_T *b, ptrdiff_t k, ptrdiff_t len)                           \
+{                                                                                        \
+    typedef NMF_NAME(nmf_dvec) vec;                                                      \
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
+    vec sum[GROUP][2];                                                                   \
+    ptrdiff_t c, s;                                                                      \
+    for (c = 0; c < GROUP; c++) {                                                        \
+        sum[c][0] = *(const vec *) t[c];                                                 \
+        sum[c][1] = *(const vec *) (t[c] + WIDTH);                                       \
+    }                                                                                    \
+    for (s = 0; s < len; s++) {                                                          \
+        const vec x0 = *(const vec *) (a + s * lda);                                     \
+        const vec x1 = *(const vec *) (a + s * lda + WIDTH);                             \
+        for (c = 0; c < GROUP; c++) {                                                    \
+            const NMF_T f = b[s * k + c];                                                \
+            sum[c][0] = sum[c][0] + f * x0;                                              \
+            sum[c][1] = sum[c][1] + f * x1;                                              \
+        }                                                                                \
+    }                                                                                    \
+    for (c = 0; c < GROUP; c++) {                                                        \
+        *(vec *) t[c] = sum[c][0];                                                       \
+        *(vec *) (t[c] + WIDTH) = sum[c][1];                                             \
+    }                                                                                    \
+}
+NMF_COLS_TILE(1)
+NMF_COLS_TILE(2)
+NMF_COLS_TILE(3)
+NMF_COLS_TILE(4)
+NMF_COLS_TILE(5)
+NMF_COLS_TILE(6)     /* NMF_DENSE_COLS_GROUP */
+#undef NMF_COLS_TILE
+
+/* Result rows [r_begin, r_end) of the cols product, their sums over steps [s0, s0 +
+ * len) added to what out holds. Panels of 2 * width rows; a panel past r_end (the last
+ * rows of a) goes entry by entry, with the same fused multiply-adds. */
+static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0,
+                                     ptrdiff_t len, const NMF_T *b, ptrdiff_t k,
+                                     NMF_T *out, ptrdiff_t r_begin, ptrdiff_t r_end)
+{
+    enum { PANEL = 2 * NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
+    NMF_T t[NMF_DENSE_COLS_GROUP][PANEL] __attribute__((aligned(64)));
+    ptrdiff_t r0, r, c0, c, s;
+    const NMF_T *as = a + s0 * lda, *bs = b + s0 * k;
+
+    for (r0 = r_begin; r0 + PANEL <= r_end; r0 += PANEL) {
+        /* The next panel's lines of a, one per step and a row's length apart, which the
+         * processor's prefetchers do not foresee: asked for now, they arrive while this
+         * panel is summed. */
+        if (r0 + 2 * PANEL <= r_end)
+            for (s = 0; s < len; s++)
+                __builtin_prefetch(as + s * lda + r0 + PANEL);
+        for (c0 = 0; c0 < k; c0 += NMF_DENSE_COLS_GROUP) {
+            const ptrdiff_t group = k - c0 < NMF_DENSE_COLS_GROUP ? k - c0
+                                                                  : NMF_DENSE_COLS_GROUP;
+            for (c = 0; c < group; c++)
+                for (r = 0; r < PANEL; r++)
+                    t[c][r] = out[(r0 + r) * k + c0 + c];
+            switch (group) {
+            case 1: NMF_NAME(nmf_cols_tile1)(t, as + r0, lda, bs + c0, k, len); break;
+            case 2: NMF_NAME(nmf_cols_tile2)(t, as + r0, lda, bs + c0, k, len); break;
+            case 3: NMF_NAME(nmf_cols_tile3)(t, as + r0, lda, bs + c0, k, len); break;
+            case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len); break;
+            case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len); break;
+            default: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
+            }
+            for (c = 0; c < group; c++)
+                for (r = 0; r < PANEL; r++)
+                    out[(r0 + r) * k + c0 + c] = t[c][r];
+        }
+    }
+    for (r = r0; r < r_end; r++) {
+        for (c = 0; c < k; c++) {
+            NMF_T sum = out[r * k + c];
+            for (s = 0; s < len; s++)
+                sum = NMF_FMA(as[s * lda + r], bs[s * k + c], sum);
+            out[r * k + c] = sum;
+        }
+    }
+}
+
+static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
+                                     const NMF_T *b, ptrdiff_t k, NMF_T *out,
+                                     ptrdiff_t r_begin, ptrdiff_t r_end)
+{
+    ptrdiff_t s0;
+    memset(out + r_begin * k, 0, (r_end - r_begin) * k * sizeof(NMF_T));
+    for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
+        NMF_NAME(nmf_cols_block)(a, lda, s0,
+                                 depth - s0 < NMF_DENSE_COLS_DEPTH ? depth - s0
+                                                                   : NMF_DENSE_COLS_DEPTH,
+                                 b, k, out, r_begin, r_end);
+}
