@@ -1,4 +1,4 @@
-from nmf._cpu import has_avx2
+from nmf._cpu import has_avx2, has_fma
 
 
 def test_has_avx2_answers_a_bool_and_agrees_with_the_kernel_choice():
@@ -7,3 +7,11 @@ def test_has_avx2_answers_a_bool_and_agrees_with_the_kernel_choice():
     assert isinstance(has_avx2(), bool)
     if not has_avx2():
         assert not kernels.cd_fast.__name__.endswith("_avx2")
+
+
+def test_has_fma_answers_a_bool_and_agrees_with_the_kernel_choice():
+    import nmf._kernels as kernels
+
+    assert isinstance(has_fma(), bool)
+    if not (has_avx2() and has_fma()):
+        assert kernels.dense_fast is None

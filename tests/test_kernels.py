@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf import _kernels
-from nmf._cpu import has_avx2
+from nmf._cpu import has_avx2, has_fma
 
 from _reference import hals_sweep
 
@@ -30,6 +30,15 @@ def test_the_processors_variant_is_used():
     expected = "_avx2" if built and has_avx2() else ""
     assert _kernels.cd_fast.__name__.endswith("_cd_fast" + expected)
     assert _kernels.sparse_fast.__name__.endswith("_sparse_fast" + expected)
+    try:
+        importlib.import_module("nmf._dense_fast")
+        dense_built = True
+    except ImportError:
+        dense_built = False
+    if dense_built and has_avx2() and has_fma():
+        assert _kernels.dense_fast.__name__ == "nmf._dense_fast"
+    else:
+        assert _kernels.dense_fast is None
 
 
 @pytest.mark.parametrize("n, k", [(1, 1), (5, 3), (31, 4), (32, 5), (33, 9), (100, 30)])

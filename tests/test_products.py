@@ -8,17 +8,20 @@ from nmf import _products
 
 @pytest.mark.parametrize("form", ["C", "F", "csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_products_match_dense_numpy(form, dtype):
+@pytest.mark.parametrize("k", [4, 70])
+def test_products_match_dense_numpy(form, dtype, k):
+    """k=4: nmf's dense kernel where the processor has it; k=70: wider than it takes,
+    BLAS."""
     rng = np.random.default_rng(0)
     X = rng.random((50, 30))
     X[X < 0.6] = 0
-    W, Ht = rng.random((50, 4)), rng.random((30, 4))
+    W, Ht = rng.random((50, k)), rng.random((30, k))
     data = {"C": X, "F": np.asfortranarray(X), "csr": sp.csr_matrix(X),
             "csc": sp.csc_matrix(X)}[form].astype(dtype)
     W, Ht = W.astype(dtype), Ht.astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    out_n, out_m, out_k = (np.empty((50, 4), dtype), np.empty((30, 4), dtype),
-                           np.empty((4, 4), dtype))
+    out_n, out_m, out_k = (np.empty((50, k), dtype), np.empty((30, k), dtype),
+                           np.empty((k, k), dtype))
     assert_allclose(_products.X_times(data, Ht, out=out_n), X @ Ht, rtol=tol)
     assert_allclose(_products.Xt_times(data, W, out=out_m), X.T @ W, rtol=tol)
     assert_allclose(_products.gram(W, out=out_k), W.T @ W, rtol=tol)

@@ -1,0 +1,126 @@
+"""The dense product kernels (X @ F, X.T @ F on fused multiply-adds) against NumPy."""
+import ctypes
+import mmap
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from nmf._kernels import dense_fast
+
+pytestmark = pytest.mark.skipif(dense_fast is None,
+                                reason="no AVX2 and FMA here: BLAS computes the products")
+
+TOL = {np.float32: 2e-6, np.float64: 1e-13}
+
+
+def _product(X, transpose, factor):
+    """The exact-enough reference: float64 NumPy."""
+    X64 = X.astype(np.float64)
+    return (X64.T if transpose else X64) @ factor.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("n, m, k", [(1, 1, 1), (3, 2, 1), (5, 7, 3), (37, 19, 4),
+                                     (41, 300, 9), (300, 41, 17), (66, 130, 30),
+                                     (129, 77, 64)])
+def test_products_match_numpy_and_do_not_depend_on_threads(dtype, order, transpose, n, m,
+                                                           k):
+    """Every tile shape: partial row tiles and panels, k below a vector, between whole
+    vectors and at the widest handled; both layouts of X and both products."""
+    rng = np.random.default_rng(n * m * k)
+    X = np.asarray(rng.random((n, m)), dtype=dtype, order=order)
+    depth, rows = (n, m) if transpose else (m, n)
+    factor = rng.random((depth, k)).astype(dtype)
+    expected = _product(X, transpose, factor)
+    results = []
+    for n_threads in (1, 2, 3, 7):
+        out = np.full((rows, k), np.nan, dtype)
+        dense_fast.dense_times(X, transpose, factor, out, n_threads)
+        assert_allclose(out, expected, rtol=TOL[dtype], atol=TOL[dtype] * depth)
+        results.append(out)
+    for out in results[1:]:
+        assert_array_equal(out, results[0])
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_views_with_one_unit_stride_work_and_others_are_refused(transpose):
+    rng = np.random.default_rng(0)
+    big = rng.random((50, 40))
+    X = big[5:45, 3:33]                    # rows 40 apart in memory, unit inner stride
+    depth, rows = (40, 30) if transpose else (30, 40)
+    factor = rng.random((depth, 6))
+    out = np.empty((rows, 6))
+    dense_fast.dense_times(X, transpose, factor, out)
+    assert_allclose(out, _product(X, transpose, factor), rtol=1e-13)
+    with pytest.raises(ValueError, match="contiguous along one axis"):
+        dense_fast.dense_times(big[::2, ::2], transpose, factor[: (25 if transpose else 20)],
+                               np.empty((20 if transpose else 25, 6)))
+
+
+def test_wrong_operands_are_refused():
+    X, factor, out = np.ones((6, 4)), np.ones((4, 3)), np.empty((6, 3))
+    with pytest.raises(ValueError, match="factor must have 4 rows"):
+        dense_fast.dense_times(X, False, np.ones((5, 3)), out)
+    with pytest.raises(ValueError, match=r"out must have shape \(6, 3\)"):
+        dense_fast.dense_times(X, False, factor, np.empty((6, 2)))
+    with pytest.raises(ValueError, match="at most"):
+        wide = dense_fast.MAX_K + 1
+        dense_fast.dense_times(X, False, np.ones((4, wide)), np.empty((6, wide)))
+    with pytest.raises(ValueError, match="must not overlap"):
+        buffer = np.ones((10, 3))
+        dense_fast.dense_times(np.ones((10, 10)), False, buffer, buffer)
+    with pytest.raises((TypeError, ValueError)):
+        dense_fast.dense_times(X.astype(np.float32), False, factor, out)
+
+
+def test_empty_dimensions():
+    out = np.full((3, 2), np.nan)
+    dense_fast.dense_times(np.ones((3, 0)), False, np.ones((0, 2)), out)
+    assert_array_equal(out, 0)
+    dense_fast.dense_times(np.ones((0, 4)), False, np.ones((4, 2)), np.empty((0, 2)))
+
+
+def _at_page_end(array):
+    """A copy of `array` whose last byte is the last one before an unreadable page, or
+    None where that cannot be arranged (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    page = mmap.PAGESIZE
+    size = array.nbytes
+    pages = (size + page - 1) // page + 1
+    region = mmap.mmap(-1, pages * page, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    if libc.mprotect(start + (pages - 1) * page, page, 0) != 0:
+        return None
+    offset = (pages - 1) * page - size
+    copy = np.ndarray(array.shape, array.dtype, buffer=region, offset=offset,
+                      order="F" if array.flags.f_contiguous and not array.flags.c_contiguous
+                      else "C")
+    copy[...] = array       # (the array holds the mapping through its buffer)
+    return copy
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("k", [1, 3, 10, 30])
+def test_no_read_past_the_operands(dtype, order, transpose, k):
+    """The kernels read factor rows and panels of X in whole vectors; next to an
+    unreadable page, a read past either operand's end would crash this test."""
+    rng = np.random.default_rng(k)
+    X = np.asarray(rng.random((21, 35)), dtype=dtype, order=order)
+    depth, rows = (21, 35) if transpose else (35, 21)
+    factor = rng.random((depth, k)).astype(dtype)
+    guarded_X, guarded_factor = _at_page_end(X), _at_page_end(factor)
+    if guarded_X is None or guarded_factor is None:
+        pytest.skip("no guard pages here")
+    out = np.empty((rows, k), dtype)
+    dense_fast.dense_times(guarded_X, transpose, guarded_factor, out, 2)
+    assert_allclose(out, _product(X, transpose, factor), rtol=TOL[dtype],
+                    atol=TOL[dtype] * depth)
