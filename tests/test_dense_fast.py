@@ -10,7 +10,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from nmf._kernels import dense_fast
 
 pytestmark = pytest.mark.skipif(dense_fast is None,
-                                reason="no AVX2 and FMA here: BLAS computes the products")
+                                reason="not in this build or for this processor: BLAS"
+                                " computes the products")
 
 TOL = {np.float32: 2e-6, np.float64: 1e-13}
 
