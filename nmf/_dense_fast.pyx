@@ -1,8 +1,9 @@
 """X @ F and X.T @ F for a dense X and a thin factor F, compiled (nmf/_dense_tile.h).
 
-Built only for x86-64 with AVX2 and FMA (nmf/meson.build); nmf/_kernels.py uses it when
-the processor has them, and nmf/_products.py falls back to BLAS otherwise. Each result
-row is summed by one thread in the same order for any thread count: the same bits.
+Built for x86-64 with AVX2 and FMA, and again with AVX-512 (nmf/meson.build);
+nmf/_kernels.py picks the one the processor runs, and nmf/_products.py falls back to
+BLAS where there is none. Each result entry is one chain of fused multiply-adds in a
+fixed order, summed by one thread: the same bits for any thread count and variant.
 """
 import numpy as np
 

@@ -30,10 +30,18 @@
 #include <stddef.h>
 #include <string.h>
 
+#ifndef NMF_DENSE_VECTOR_BYTES
 #define NMF_DENSE_VECTOR_BYTES 32
+#endif
 #define NMF_DENSE_TILE_ROWS 4
 #define NMF_DENSE_ROWS_DEPTH 128
+/* Columns a cols tile sums at once: two accumulators each, 12 or 24 of the 16 or 32
+ * vector registers. */
+#if NMF_DENSE_VECTOR_BYTES == 64
+#define NMF_DENSE_COLS_GROUP 12
+#else
 #define NMF_DENSE_COLS_GROUP 6
+#endif
 #define NMF_DENSE_COLS_DEPTH 256
 /* Widest factor handled (wider ones go to BLAS, efficient there): a tile's accumulators
  * live on the stack, TILE_ROWS x NMF_DENSE_MAX_K entries. */

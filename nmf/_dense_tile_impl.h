@@ -37,6 +37,7 @@ static inline void NMF_NAME(nmf_rows_tile##VECTORS)(                            
 }
 NMF_ROWS_TILE(1)
 NMF_ROWS_TILE(2)
+NMF_ROWS_TILE(4)
 #undef NMF_ROWS_TILE
 
 /* All column tiles of one row tile over steps [0, len) of b (row stride ldb). */
@@ -45,8 +46,12 @@ static inline void NMF_NAME(nmf_rows_span)(NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdif
                                            const NMF_T *const *x, ptrdiff_t len)
 {
     enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
-    ptrdiff_t c;
-    for (c = 0; c + 2 * WIDTH <= kp; c += 2 * WIDTH)
+    ptrdiff_t c = 0;
+#if NMF_DENSE_VECTOR_BYTES == 64     /* 32 registers: four vectors a row fit */
+    for (; c + 4 * WIDTH <= kp; c += 4 * WIDTH)
+        NMF_NAME(nmf_rows_tile4)(acc, c, b, ldb, x, len);
+#endif
+    for (; c + 2 * WIDTH <= kp; c += 2 * WIDTH)
         NMF_NAME(nmf_rows_tile2)(acc, c, b, ldb, x, len);
     if (c < kp)
         NMF_NAME(nmf_rows_tile1)(acc, c, b, ldb, x, len);
@@ -131,7 +136,10 @@ NMF_COLS_TILE(2)
 NMF_COLS_TILE(3)
 NMF_COLS_TILE(4)
 NMF_COLS_TILE(5)
-NMF_COLS_TILE(6)     /* NMF_DENSE_COLS_GROUP */
+NMF_COLS_TILE(6)
+#if NMF_DENSE_COLS_GROUP == 12
+NMF_COLS_TILE(12)
+#endif
 #undef NMF_COLS_TILE
 
 /* Result rows [r_begin, r_end) of the cols product, their sums over steps [s0, s0 +
@@ -143,7 +151,7 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
 {
     enum { PANEL = 2 * NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
     NMF_T t[NMF_DENSE_COLS_GROUP][PANEL] __attribute__((aligned(64)));
-    ptrdiff_t r0, r, c0, c, s;
+    ptrdiff_t r0, r, c0, c, s, group;
     const NMF_T *as = a + s0 * lda, *bs = b + s0 * k;
 
     for (r0 = r_begin; r0 + PANEL <= r_end; r0 += PANEL) {
@@ -152,10 +160,13 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
          * panel is summed. */
         if (r0 + 2 * PANEL <= r_end)
             for (s = 0; s < len; s++)
-                __builtin_prefetch(as + s * lda + r0 + PANEL);
-        for (c0 = 0; c0 < k; c0 += NMF_DENSE_COLS_GROUP) {
-            const ptrdiff_t group = k - c0 < NMF_DENSE_COLS_GROUP ? k - c0
-                                                                  : NMF_DENSE_COLS_GROUP;
+                for (r = 0; r < PANEL; r += 64 / sizeof(NMF_T))
+                    __builtin_prefetch(as + s * lda + r0 + PANEL + r);
+        for (c0 = 0; c0 < k; c0 += group) {
+            /* Groups of COLS_GROUP columns, then of 6, then what is left. */
+            group = k - c0 >= NMF_DENSE_COLS_GROUP ? NMF_DENSE_COLS_GROUP
+                    : k - c0 >= 6                  ? 6
+                                                   : k - c0;
             for (c = 0; c < group; c++)
                 for (r = 0; r < PANEL; r++)
                     t[c][r] = out[(r0 + r) * k + c0 + c];
@@ -165,7 +176,10 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
             case 3: NMF_NAME(nmf_cols_tile3)(t, as + r0, lda, bs + c0, k, len); break;
             case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len); break;
             case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len); break;
-            default: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
+            case 6: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
+#if NMF_DENSE_COLS_GROUP == 12
+            default: NMF_NAME(nmf_cols_tile12)(t, as + r0, lda, bs + c0, k, len); break;
+#endif
             }
             for (c = 0; c < group; c++)
                 for (r = 0; r < PANEL; r++)

@@ -1,5 +1,7 @@
-"""The dense product kernels (X @ F, X.T @ F on fused multiply-adds) against NumPy."""
+"""The dense product kernels (X @ F, X.T @ F on fused multiply-adds) against NumPy,
+every variant this processor runs (AVX2, AVX-512), each alike."""
 import ctypes
+import importlib
 import mmap
 import sys
 
@@ -7,11 +9,26 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf._kernels import dense_fast
+from nmf._cpu import has_avx2, has_avx512f, has_fma
 
-pytestmark = pytest.mark.skipif(dense_fast is None,
-                                reason="not in this build or for this processor: BLAS"
-                                " computes the products")
+
+def _variants():
+    runs = {"_dense_fast": has_avx2() and has_fma(),
+            "_dense_fast_avx512": has_avx512f() and has_fma()}
+    modules = []
+    for name, runs_here in runs.items():
+        try:
+            module = importlib.import_module("nmf." + name)
+        except ImportError:     # not in this build: BLAS computes the products
+            continue
+        if runs_here:
+            modules.append(module)
+    return modules
+
+
+VARIANTS = _variants()
+pytestmark = pytest.mark.skipif(not VARIANTS, reason="no dense kernel in this build or"
+                                " for this processor: BLAS computes the products")
 
 TOL = {np.float32: 2e-6, np.float64: 1e-13}
 
@@ -31,24 +48,27 @@ def _product(X, transpose, factor):
 def test_products_match_numpy_and_do_not_depend_on_threads(dtype, order, transpose, n, m,
                                                            k):
     """Every tile shape: partial row tiles and panels, k below a vector, between whole
-    vectors and at the widest handled; both layouts of X and both products."""
+    vectors and at the widest handled; both layouts of X and both products; the same
+    bits for any thread count and in every variant."""
     rng = np.random.default_rng(n * m * k)
     X = np.asarray(rng.random((n, m)), dtype=dtype, order=order)
     depth, rows = (n, m) if transpose else (m, n)
     factor = rng.random((depth, k)).astype(dtype)
     expected = _product(X, transpose, factor)
     results = []
-    for n_threads in (1, 2, 3, 7):
-        out = np.full((rows, k), np.nan, dtype)
-        dense_fast.dense_times(X, transpose, factor, out, n_threads)
-        assert_allclose(out, expected, rtol=TOL[dtype], atol=TOL[dtype] * depth)
-        results.append(out)
+    for dense_fast in VARIANTS:
+        for n_threads in (1, 2, 3, 7):
+            out = np.full((rows, k), np.nan, dtype)
+            dense_fast.dense_times(X, transpose, factor, out, n_threads)
+            assert_allclose(out, expected, rtol=TOL[dtype], atol=TOL[dtype] * depth)
+            results.append(out)
     for out in results[1:]:
         assert_array_equal(out, results[0])
 
 
+@pytest.mark.parametrize("dense_fast", VARIANTS)
 @pytest.mark.parametrize("transpose", [False, True])
-def test_views_with_one_unit_stride_work_and_others_are_refused(transpose):
+def test_views_with_one_unit_stride_work_and_others_are_refused(dense_fast, transpose):
     rng = np.random.default_rng(0)
     big = rng.random((50, 40))
     X = big[5:45, 3:33]                    # rows 40 apart in memory, unit inner stride
@@ -62,7 +82,8 @@ def test_views_with_one_unit_stride_work_and_others_are_refused(transpose):
                                np.empty((20 if transpose else 25, 6)))
 
 
-def test_wrong_operands_are_refused():
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+def test_wrong_operands_are_refused(dense_fast):
     X, factor, out = np.ones((6, 4)), np.ones((4, 3)), np.empty((6, 3))
     with pytest.raises(ValueError, match="factor must have 4 rows"):
         dense_fast.dense_times(X, False, np.ones((5, 3)), out)
@@ -78,7 +99,8 @@ def test_wrong_operands_are_refused():
         dense_fast.dense_times(X.astype(np.float32), False, factor, out)
 
 
-def test_empty_dimensions():
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+def test_empty_dimensions(dense_fast):
     out = np.full((3, 2), np.nan)
     dense_fast.dense_times(np.ones((3, 0)), False, np.ones((0, 2)), out)
     assert_array_equal(out, 0)
@@ -107,16 +129,17 @@ def _at_page_end(array):
     return copy
 
 
+@pytest.mark.parametrize("dense_fast", VARIANTS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("transpose", [False, True])
 @pytest.mark.parametrize("k", [1, 3, 10, 30])
-def test_no_read_past_the_operands(dtype, order, transpose, k):
+def test_no_read_past_the_operands(dense_fast, dtype, order, transpose, k):
     """The kernels read factor rows and panels of X in whole vectors; next to an
     unreadable page, a read past either operand's end would crash this test."""
     rng = np.random.default_rng(k)
-    X = np.asarray(rng.random((21, 35)), dtype=dtype, order=order)
-    depth, rows = (21, 35) if transpose else (35, 21)
+    X = np.asarray(rng.random((37, 70)), dtype=dtype, order=order)
+    depth, rows = (37, 70) if transpose else (70, 37)
     factor = rng.random((depth, k)).astype(dtype)
     guarded_X, guarded_factor = _at_page_end(X), _at_page_end(factor)
     if guarded_X is None or guarded_factor is None:

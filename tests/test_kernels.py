@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf import _kernels
-from nmf._cpu import has_avx2, has_fma
+from nmf._cpu import has_avx2, has_avx512f, has_fma
 
 from _reference import hals_sweep
 
@@ -35,7 +35,14 @@ def test_the_processors_variant_is_used():
         dense_built = True
     except ImportError:
         dense_built = False
-    if dense_built and has_avx2() and has_fma():
+    try:
+        importlib.import_module("nmf._dense_fast_avx512")
+        wide_built = True
+    except ImportError:
+        wide_built = False
+    if wide_built and has_avx512f() and has_fma():
+        assert _kernels.dense_fast.__name__ == "nmf._dense_fast_avx512"
+    elif dense_built and has_avx2() and has_fma():
         assert _kernels.dense_fast.__name__ == "nmf._dense_fast"
     else:
         assert _kernels.dense_fast is None
