@@ -101,7 +101,8 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         W = np.zeros((n_samples, n_components), dtype=dtype)
     elif init == "custom":
         W = v.check_factor(W, (n_samples, n_components), dtype, "W")
-        H = v.check_factor(H, (n_components, n_features), dtype, "H")
+        # The solver holds H transposed: one copy of the caller's H, straight to H.T.
+        Ht = v.check_factor(H, (n_components, n_features), dtype, "H", transposed=True)
     else:
         if W is not None or H is not None:
             raise ValueError(f"W and H are only used with init='custom' (got init={init!r});"
@@ -124,11 +125,13 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         beta, eta = weights
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
     if update_H and init != "custom":
-        W, H = initial_factors(X_solved, n_components, init, rng)
-    elif e:
-        H = np.ldexp(H, -e)
+        W, H = initial_factors(X_solved, n_components, init, rng)   # of the scaled X
+        Ht = np.ascontiguousarray(H.T)
+    elif not update_H:              # W is zeros; H the caller's, scaled on a copy
+        Ht = np.ldexp(H.T, -e, order="C") if e else np.ascontiguousarray(H.T)
+    elif e:                         # the caller's factors, copied by check_factor
         np.ldexp(W, -e, out=W)
-    Ht = np.ascontiguousarray(H.T)
+        np.ldexp(Ht, -e, out=Ht)
     n_threads = get_num_threads()
     # One clear error instead of a RuntimeWarning per product when the caller's factors
     # overflow: here if the solver cannot go on (pg), below if the factors are not finite.
@@ -155,7 +158,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
             np.ldexp(W, e, out=W)
             if update_H:
                 np.ldexp(H, e, out=H)
-    if not (np.isfinite(W).all() and np.isfinite(H).all()):
+    if not (v.all_finite(W) and v.all_finite(H)):
         raise _overflow_error(dtype, init, update_H)
     return X, W, H, n_iter
 

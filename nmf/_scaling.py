@@ -37,13 +37,12 @@ def _largest_entry(X):
     return float(values.max()) if values.size else 0.0
 
 
-def _normalizing_exponent(X, force):
-    """e such that max(X) * 4**-e lies in [1, 4); 0 for a zero X, and 0 when max(X)
-    already lies in the safe range unless `force`."""
-    largest = _largest_entry(X)
+def _normalizing_exponent(largest, dtype, force):
+    """e such that largest * 4**-e lies in [1, 4), largest being X's largest entry; 0
+    for a zero X, and 0 when largest already lies in the safe range unless `force`."""
     if largest == 0:
         return 0
-    limit = _range_exponent(X.dtype)
+    limit = _range_exponent(dtype)
     if not force and 2.0**-limit <= largest <= 2.0**limit:
         return 0
     return (math.frexp(largest)[1] - 1) // 2
@@ -70,8 +69,9 @@ def scale_problem(X, linear=(), quadratic=()):
     exceeds the cap.
     """
     cap = 2.0 ** _range_exponent(X.dtype)
-    e = _normalizing_exponent(X, force=False)
-    e_normalized = _normalizing_exponent(X, force=True)
+    largest = _largest_entry(X)
+    e = _normalizing_exponent(largest, X.dtype, force=False)
+    e_normalized = _normalizing_exponent(largest, X.dtype, force=True)
     if max(sum(_scaled_terms(linear, quadratic, e_normalized), ()), default=0) > cap:
         e = e_normalized
         linear, quadratic = (tuple(min(term, cap) for term in terms)
@@ -91,7 +91,7 @@ def scale_problem(X, linear=(), quadratic=()):
 def reconstruction_error(X, W, H, n_threads=1):
     """||X - W H||_Fro, computed on X * 4**-e and the factors * 2**-e when X's
     magnitude needs it (its square would overflow): inf only beyond float64's range."""
-    e = _normalizing_exponent(X, force=False)
+    e = _normalizing_exponent(_largest_entry(X), X.dtype, force=False)
     if e:
         _, X, _, _ = scale_problem(X)
         W, H = np.ldexp(W, -e), np.ldexp(H, -e)

@@ -45,8 +45,14 @@ def _converted(A, dtype, **kwargs):
         return np.array(A, dtype=dtype, **kwargs)
 
 
-def _check_finite(values, source_dtype, name):
-    if _all_finite(values):
+def _value_range(values):
+    """(smallest, largest) entry, NaN when there is a NaN: two passes, no temporary."""
+    return values.min(), values.max()
+
+
+def _check_finite(smallest, largest, values, source_dtype, name):
+    """Raise unless both ends of the range are finite (NaN or an infinity gets here)."""
+    if np.isfinite(smallest) and np.isfinite(largest):
         return
     message = f"{name} must not contain NaN or infinity"
     if source_dtype.kind == "f" and source_dtype.itemsize > values.dtype.itemsize:
@@ -56,7 +62,12 @@ def _check_finite(values, source_dtype, name):
     raise ValueError(message + ".")
 
 
-def _all_finite(values):
+def _check_nonnegative(smallest, name):
+    if smallest < 0:
+        raise ValueError(f"{name} must be non-negative; its smallest entry is {smallest!r}.")
+
+
+def all_finite(values):
     """True when every entry is finite, without an array-sized temporary."""
     if values.size == 0:
         return True
@@ -107,16 +118,16 @@ def check_X(X, name="X"):
         values = X
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} must have at least one row and one column; got shape {X.shape}.")
-    _check_finite(values, source_dtype, name)
-    if values.size and values.min() < 0 and sp.issparse(X) and not X.has_canonical_format:
+    if not values.size:
+        return X
+    smallest, largest = _value_range(values)
+    _check_finite(smallest, largest, values, source_dtype, name)
+    if smallest < 0 and sp.issparse(X) and not X.has_canonical_format:
         # Duplicate entries add up: (-1) + 2 at one position is the entry 1.
         X = X.copy()
         X.sum_duplicates()
-        values = X.data
-    if values.size and values.min() < 0:
-        raise ValueError(
-            f"{name} must be non-negative; its smallest entry is {values.min()!r}."
-        )
+        smallest = X.data.min() if X.data.size else 0
+    _check_nonnegative(smallest, name)
     return X
 
 
@@ -139,20 +150,22 @@ def check_nonnegative(A, dtype, name, **kwargs):
     finite and non-negative."""
     source_dtype = A.dtype
     A = _converted(A, dtype, **kwargs)
-    _check_finite(A, source_dtype, name)
-    if A.size and A.min() < 0:
-        raise ValueError(f"{name} must be non-negative; its smallest entry is {A.min()!r}.")
+    if A.size:
+        smallest, largest = _value_range(A)
+        _check_finite(smallest, largest, A, source_dtype, name)
+        _check_nonnegative(smallest, name)
     return A
 
 
-def check_factor(A, shape, dtype, name):
-    """Return a C-contiguous copy of a user-given factor in X's dtype, checked."""
+def check_factor(A, shape, dtype, name, transposed=False):
+    """Return a C-contiguous copy of a user-given factor in X's dtype, checked; with
+    `transposed`, a C-contiguous copy of its transpose (in one copy)."""
     if A is None:
         raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
     A = check_dense(A, name)
     if A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
-    return check_nonnegative(A, dtype, name, order="C", copy=True)
+    return check_nonnegative(A.T if transposed else A, dtype, name, order="C", copy=True)
 
 
 def check_choice(value, choices, name, allow_none=False):
