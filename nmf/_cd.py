@@ -23,17 +23,11 @@ _ACCELERATION_ALPHA = 0.5
 _ACCELERATION_DELTA = 0.1
 
 
-# With dense X the products run in BLAS's own thread pool, whose threads keep spinning
-# for a while after each call: a parallel sweep right after competes with them for the
-# cores and comes out slower than a serial one (dense 5000 x 2000, k=30, 2 threads: 39
-# against 33 ms per iteration; float32 19 against 15). Next to BLAS products a sweep
-# goes parallel only when this many times larger.
-_DENSE_SWEEP_WORK_FACTOR = 32
-
-
 def _threads_for(n_rows, k, n_threads, dense):
+    """Threads for a sweep; with dense X, next to BLAS's threads, only for much larger
+    work (see _products.DENSE_WORK_FACTOR)."""
     work = n_rows * k * k
-    return _products.threads_for(work // _DENSE_SWEEP_WORK_FACTOR if dense else work,
+    return _products.threads_for(work // _products.DENSE_WORK_FACTOR if dense else work,
                                  n_threads)
 
 
