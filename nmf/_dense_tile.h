@@ -19,13 +19,14 @@
  * (partial sums stored and reloaded between blocks, which is exact), in both kernels,
  * for any tile, block or thread count: the bits depend on nothing but the data.
  *
- * Compiled only where the build targets FMA (x86-64 with -mavx2 -mfma, nmf/meson.build),
- * with -ffp-contract=fast, which turns each `acc + x * b` below into one fused
- * multiply-add, and fma() for the scalar edges, the same operation.
+ * Compiled only where the build targets FMA (x86-64 with -mavx2 -mfma, or -mavx512f,
+ * nmf/meson.build): the vector multiply-adds are the FMA intrinsics, whatever the
+ * optimisation level, and the scalar edges fma(), the same operation.
  */
 #ifndef NMF_DENSE_TILE_H
 #define NMF_DENSE_TILE_H
 
+#include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -47,20 +48,49 @@
  * live on the stack, TILE_ROWS x NMF_DENSE_MAX_K entries. */
 #define NMF_DENSE_MAX_K 64
 
+/* The vector fused multiply-add and broadcast of each type at this width. */
+#if NMF_DENSE_VECTOR_BYTES == 64
+#define NMF_VECTOR_double __m512d
+#define NMF_VFMA_double _mm512_fmadd_pd
+#define NMF_VSET1_double _mm512_set1_pd
+#define NMF_VECTOR_float __m512
+#define NMF_VFMA_float _mm512_fmadd_ps
+#define NMF_VSET1_float _mm512_set1_ps
+#else
+#define NMF_VECTOR_double __m256d
+#define NMF_VFMA_double _mm256_fmadd_pd
+#define NMF_VSET1_double _mm256_set1_pd
+#define NMF_VECTOR_float __m256
+#define NMF_VFMA_float _mm256_fmadd_ps
+#define NMF_VSET1_float _mm256_set1_ps
+#endif
+
 #define NMF_T double
 #define NMF_FMA fma
+#define NMF_VECTOR NMF_VECTOR_double
+#define NMF_VFMA NMF_VFMA_double
+#define NMF_VSET1 NMF_VSET1_double
 #define NMF_NAME(name) name##_double
 #include "_dense_tile_impl.h"
 #undef NMF_T
 #undef NMF_FMA
+#undef NMF_VECTOR
+#undef NMF_VFMA
+#undef NMF_VSET1
 #undef NMF_NAME
 
 #define NMF_T float
 #define NMF_FMA fmaf
+#define NMF_VECTOR NMF_VECTOR_float
+#define NMF_VFMA NMF_VFMA_float
+#define NMF_VSET1 NMF_VSET1_float
 #define NMF_NAME(name) name##_float
 #include "_dense_tile_impl.h"
 #undef NMF_T
 #undef NMF_FMA
+#undef NMF_VECTOR
+#undef NMF_VFMA
+#undef NMF_VSET1
 #undef NMF_NAME
 
 #endif

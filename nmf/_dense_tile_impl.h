@@ -1,8 +1,16 @@
 /* One instance of the dense products, for the type NMF_T (see _dense_tile.h, which
- * includes this file once per floating type with NMF_T, NMF_FMA and NMF_NAME set). */
+ * includes this file once per floating type with NMF_T, NMF_FMA, NMF_VECTOR, NMF_VFMA,
+ * NMF_VSET1 and NMF_NAME set). */
 
 typedef NMF_T NMF_NAME(nmf_dvec)
     __attribute__((vector_size(NMF_DENSE_VECTOR_BYTES), aligned(sizeof(NMF_T)), may_alias));
+
+/* acc + x * f in one rounding (x broadcast to every lane). */
+static inline NMF_NAME(nmf_dvec) NMF_NAME(nmf_madd)(NMF_T x, NMF_NAME(nmf_dvec) f,
+                                                    NMF_NAME(nmf_dvec) acc)
+{
+    return (NMF_NAME(nmf_dvec)) NMF_VFMA(NMF_VSET1(x), (NMF_VECTOR) f, (NMF_VECTOR) acc);
+}
 
 /* ---- rows: out[r, :] = sum_s a[r * lda + s] * b[s, :] ------------------------------- */
 
@@ -25,10 +33,10 @@ static inline void NMF_NAME(nmf_rows_tile##VECTORS)(                            
         const NMF_T *p = b + s * ldb + c;                                                \
         for (v = 0; v < VECTORS; v++) {                                                  \
             const vec f = *(const vec *) (p + v * WIDTH);                                \
-            sum[0][v] = sum[0][v] + x0[s] * f;                                           \
-            sum[1][v] = sum[1][v] + x1[s] * f;                                           \
-            sum[2][v] = sum[2][v] + x2[s] * f;                                           \
-            sum[3][v] = sum[3][v] + x3[s] * f;                                           \
+            sum[0][v] = NMF_NAME(nmf_madd)(x0[s], f, sum[0][v]);                         \
+            sum[1][v] = NMF_NAME(nmf_madd)(x1[s], f, sum[1][v]);                         \
+            sum[2][v] = NMF_NAME(nmf_madd)(x2[s], f, sum[2][v]);                         \
+            sum[3][v] = NMF_NAME(nmf_madd)(x3[s], f, sum[3][v]);                         \
         }                                                                                \
     }                                                                                    \
     for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)                                            \
@@ -122,8 +130,8 @@ static inline void NMF_NAME(nmf_cols_tile##GROUP)(                              
         const vec x1 = *(const vec *) (a + s * lda + WIDTH);                             \
         for (c = 0; c < GROUP; c++) {                                                    \
             const NMF_T f = b[s * k + c];                                                \
-            sum[c][0] = sum[c][0] + f * x0;                                              \
-            sum[c][1] = sum[c][1] + f * x1;                                              \
+            sum[c][0] = NMF_NAME(nmf_madd)(f, x0, sum[c][0]);                            \
+            sum[c][1] = NMF_NAME(nmf_madd)(f, x1, sum[c][1]);                            \
         }                                                                                \
     }                                                                                    \
     for (c = 0; c < GROUP; c++) {                                                        \
