@@ -71,13 +71,7 @@
 #define NMF_VFMA NMF_VFMA_double
 #define NMF_VSET1 NMF_VSET1_double
 #define NMF_NAME(name) name##_double
-#include "_dense_tile_impl.h"
-#undef NMF_T
-#undef NMF_FMA
-#undef NMF_VECTOR
-#undef NMF_VFMA
-#undef NMF_VSET1
-#undef NMF_NAME
+#include "_dense_tile_impl.h"    /* which #undefs these six */
 
 #define NMF_T float
 #define NMF_FMA fmaf
@@ -85,12 +79,6 @@
 #define NMF_VFMA NMF_VFMA_float
 #define NMF_VSET1 NMF_VSET1_float
 #define NMF_NAME(name) name##_float
-#include "_dense_tile_impl.h"
-#undef NMF_T
-#undef NMF_FMA
-#undef NMF_VECTOR
-#undef NMF_VFMA
-#undef NMF_VSET1
-#undef NMF_NAME
+#include "_dense_tile_impl.h"    /* which #undefs these six */
 
 #endif

@@ -216,3 +216,10 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
                                                                    : NMF_DENSE_COLS_DEPTH,
                                  b, k, out, r_begin, r_end);
 }
+
+#undef NMF_T
+#undef NMF_FMA
+#undef NMF_VECTOR
+#undef NMF_VFMA
+#undef NMF_VSET1
+#undef NMF_NAME
