@@ -23,21 +23,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#if !defined(NMF_PLAIN_C) && (defined(__GNUC__) || defined(__clang__))
-#define NMF_VECTOR_EXTENSIONS 1
-#else
-#define NMF_VECTOR_EXTENSIONS 0
-#endif
+#include "_vector.h"
 
-/* Eight vectors per block, each as wide as the processor's registers: the eight
- * accumulators, a broadcast and a load fit the 16 vector registers of x86-64 (and
- * AArch64's 32). 32 bytes with AVX, else 16 (SSE2, NEON): the vector extensions split
- * wider vectors into pieces through memory. */
-#if defined(__AVX__)
-#define NMF_VECTOR_BYTES 32
-#else
-#define NMF_VECTOR_BYTES 16
-#endif
+/* Eight vectors per block, each NMF_VECTOR_BYTES wide: the eight accumulators, a
+ * broadcast and a load fit the 16 vector registers of x86-64 (and AArch64's 32). */
 #define NMF_BLOCK_VECTORS 8
 /* Rows in a block: 32 doubles or 64 floats. */
 #define NMF_LANES(T) (NMF_BLOCK_VECTORS * NMF_VECTOR_BYTES / (ptrdiff_t) sizeof(T))
@@ -48,20 +37,12 @@
 #define NMF_MASK_T long long
 #define NMF_FABS fabs
 #define NMF_NAME(name) name##_double
-#include "_cd_block_impl.h"
-#undef NMF_T
-#undef NMF_MASK_T
-#undef NMF_FABS
-#undef NMF_NAME
+#include "_cd_block_impl.h"     /* which #undefs these four */
 
 #define NMF_T float
 #define NMF_MASK_T int
 #define NMF_FABS fabsf
 #define NMF_NAME(name) name##_float
-#include "_cd_block_impl.h"
-#undef NMF_T
-#undef NMF_MASK_T
-#undef NMF_FABS
-#undef NMF_NAME
+#include "_cd_block_impl.h"     /* which #undefs these four */
 
 #endif

@@ -1,5 +1,6 @@
 /* One instance of the block sweep, for the type NMF_T (see _cd_block.h, which includes
- * this file once per floating type with NMF_T, NMF_MASK_T, NMF_FABS and NMF_NAME set). */
+ * this file once per floating type with NMF_T, NMF_MASK_T, NMF_FABS and NMF_NAME set,
+ * and #undefs them at its end). */
 
 #if NMF_VECTOR_EXTENSIONS
 typedef NMF_T NMF_NAME(nmf_vec) __attribute__((vector_size(NMF_VECTOR_BYTES)));
@@ -119,3 +120,8 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
         for (r = 0; r < k; r++)
             w[q * k + r] = w_lanes[r * LANES + q];
 }
+
+#undef NMF_T
+#undef NMF_MASK_T
+#undef NMF_FABS
+#undef NMF_NAME

@@ -45,7 +45,9 @@ static inline void NMF_NAME(nmf_rows_tile##VECTORS)(                            
 }
 NMF_ROWS_TILE(1)
 NMF_ROWS_TILE(2)
+#if NMF_DENSE_VECTOR_BYTES == 64
 NMF_ROWS_TILE(4)
+#endif
 #undef NMF_ROWS_TILE
 
 /* All column tiles of one row tile over steps [0, len) of b (row stride ldb). */

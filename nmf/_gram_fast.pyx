@@ -2,11 +2,10 @@
 
 For a factor with many rows (W of a large X) the (k, k) Gram is one long reduction,
 which BLAS runs on one core (OpenBLAS's syrk of a 61089 x 30 factor takes the same
-3.4 ms with one thread or two). Here the
-rows are cut into blocks of BLOCK_ROWS, each block's Gram is one BLAS syrk, the blocks
-run in parallel, and their Grams are added in block order: the blocks do not depend on
-the thread count, so neither do the bits. A factor of at most BLOCK_ROWS rows is one
-syrk call.
+3.4 ms with one thread or two). Here the rows are cut into blocks of BLOCK_ROWS, each
+block's Gram is one BLAS syrk, the blocks run in parallel, and their Grams are added in
+block order: the blocks do not depend on the thread count, so neither do the bits. A
+factor of at most BLOCK_ROWS rows is one syrk call.
 """
 import numpy as np
 

@@ -71,18 +71,14 @@ cdef extern from *:
        to k: computed from the original y before the loop writes any of them, the
        entries it shares with the loop get the same value twice. No scalar tail, and
        every entry still gets y + a * x rounded once each (the same bits as the loop). */
-    #if !defined(NMF_PLAIN_C) && (defined(__GNUC__) || defined(__clang__))
-    #if defined(__AVX__)
-    #define NMF_SPARSE_VECTOR 32
-    #else
-    #define NMF_SPARSE_VECTOR 16
-    #endif
+    #include "_vector.h"
+    #if NMF_VECTOR_EXTENSIONS
     #define NMF_AXPY(T)                                                               \
     typedef T nmf_vec_##T                                                             \
-        __attribute__((vector_size(NMF_SPARSE_VECTOR), aligned(sizeof(T)), may_alias)); \
+        __attribute__((vector_size(NMF_VECTOR_BYTES), aligned(sizeof(T)), may_alias)); \
     static inline void nmf_axpy_##T(T *restrict y, T a, const T *restrict x,          \
                                     Py_ssize_t k) {                                   \
-        const Py_ssize_t width = NMF_SPARSE_VECTOR / sizeof(T);                       \
+        const Py_ssize_t width = NMF_VECTOR_BYTES / sizeof(T);                       \
         if (k < width) {                                                              \
             for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];                      \
             return;                                                                   \
@@ -97,7 +93,7 @@ cdef extern from *:
     /* Two rows at once from one x: y0 += a0 x, y1 += a1 x (distinct rows). */       \
     static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
                                      const T *restrict x, Py_ssize_t k) {            \
-        const Py_ssize_t width = NMF_SPARSE_VECTOR / sizeof(T);                       \
+        const Py_ssize_t width = NMF_VECTOR_BYTES / sizeof(T);                       \
         if (k < width) {                                                              \
             for (Py_ssize_t c = 0; c < k; c++) {                                      \
                 y0[c] += a0 * x[c];                                                   \
