@@ -67,7 +67,8 @@ def dense_times(
         raise ValueError("X must be C- or F-contiguous along one axis; pass"
                          " np.ascontiguousarray(X).")
     cdef Py_ssize_t lda = row_step if along else depth_step
-    # Threads take whole tiles (rows) or panels (cols), so only the last is partial.
+    # Threads take whole tiles (rows) or panels (cols: two vectors, a whole number of
+    # either type's panels), so only the last is partial.
     cdef Py_ssize_t unit = NMF_DENSE_TILE_ROWS if along else 2 * NMF_DENSE_VECTOR_BYTES // size
     cdef Py_ssize_t units = (rows + unit - 1) // unit
     # More threads than tiles is waste; tens of thousands make OpenMP abort.

@@ -1,6 +1,9 @@
 /* One instance of the dense products, for the type NMF_T (see _dense_tile.h, which
  * includes this file once per floating type with NMF_T, NMF_FMA, NMF_VECTOR, NMF_VFMA,
- * NMF_VSET1 and NMF_NAME set). */
+ * NMF_VSET1, NMF_COLS_VECTORS and NMF_NAME set). */
+
+/* Rows of a cols panel: NMF_COLS_VECTORS vectors of a's row s per step. */
+#define NMF_COLS_PANEL (NMF_COLS_VECTORS * NMF_DENSE_VECTOR_BYTES / (ptrdiff_t) sizeof(NMF_T))
 
 typedef NMF_T NMF_NAME(nmf_dvec)
     __attribute__((vector_size(NMF_DENSE_VECTOR_BYTES), aligned(sizeof(NMF_T)), may_alias));
@@ -116,30 +119,29 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
  * a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP columns. */
 #define NMF_COLS_TILE(GROUP)                                                            \
 static inline void NMF_NAME(nmf_cols_tile##GROUP)(                                       \
-    NMF_T (*t)[2 * NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T)], const NMF_T *a,              \
-    ptrdiff_t lda, const NMF_T *b, ptrdiff_t k, ptrdiff_t len)                           \
+    NMF_T (*t)[NMF_COLS_PANEL], const NMF_T *a, ptrdiff_t lda, const NMF_T *b,           \
+    ptrdiff_t k, ptrdiff_t len)                                                          \
 {                                                                                        \
     typedef NMF_NAME(nmf_dvec) vec;                                                      \
     enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
-    vec sum[GROUP][2];                                                                   \
-    ptrdiff_t c, s;                                                                      \
-    for (c = 0; c < GROUP; c++) {                                                        \
-        sum[c][0] = *(const vec *) t[c];                                                 \
-        sum[c][1] = *(const vec *) (t[c] + WIDTH);                                       \
-    }                                                                                    \
+    vec sum[GROUP][NMF_COLS_VECTORS];                                                    \
+    ptrdiff_t c, s, v;                                                                   \
+    for (c = 0; c < GROUP; c++)                                                          \
+        for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
+            sum[c][v] = *(const vec *) (t[c] + v * WIDTH);                               \
     for (s = 0; s < len; s++) {                                                          \
-        const vec x0 = *(const vec *) (a + s * lda);                                     \
-        const vec x1 = *(const vec *) (a + s * lda + WIDTH);                             \
+        vec x[NMF_COLS_VECTORS];                                                         \
+        for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
+            x[v] = *(const vec *) (a + s * lda + v * WIDTH);                             \
         for (c = 0; c < GROUP; c++) {                                                    \
             const NMF_T f = b[s * k + c];                                                \
-            sum[c][0] = NMF_NAME(nmf_madd)(f, x0, sum[c][0]);                            \
-            sum[c][1] = NMF_NAME(nmf_madd)(f, x1, sum[c][1]);                            \
+            for (v = 0; v < NMF_COLS_VECTORS; v++)                                       \
+                sum[c][v] = NMF_NAME(nmf_madd)(f, x[v], sum[c][v]);                      \
         }                                                                                \
     }                                                                                    \
-    for (c = 0; c < GROUP; c++) {                                                        \
-        *(vec *) t[c] = sum[c][0];                                                       \
-        *(vec *) (t[c] + WIDTH) = sum[c][1];                                             \
-    }                                                                                    \
+    for (c = 0; c < GROUP; c++)                                                          \
+        for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
+            *(vec *) (t[c] + v * WIDTH) = sum[c][v];                                     \
 }
 NMF_COLS_TILE(1)
 NMF_COLS_TILE(2)
@@ -153,13 +155,13 @@ NMF_COLS_TILE(12)
 #undef NMF_COLS_TILE
 
 /* Result rows [r_begin, r_end) of the cols product, their sums over steps [s0, s0 +
- * len) added to what out holds. Panels of 2 * width rows; a panel past r_end (the last
- * rows of a) goes entry by entry, with the same fused multiply-adds. */
+ * len) added to what out holds. Panels of NMF_COLS_PANEL rows; a panel past r_end (the
+ * last rows of a) goes entry by entry, with the same fused multiply-adds. */
 static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0,
                                      ptrdiff_t len, const NMF_T *b, ptrdiff_t k,
                                      NMF_T *out, ptrdiff_t r_begin, ptrdiff_t r_end)
 {
-    enum { PANEL = 2 * NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
+    enum { PANEL = NMF_COLS_PANEL };
     NMF_T t[NMF_DENSE_COLS_GROUP][PANEL] __attribute__((aligned(64)));
     ptrdiff_t r0, r, c0, c, s, group;
     const NMF_T *as = a + s0 * lda, *bs = b + s0 * k;
@@ -224,4 +226,6 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
 #undef NMF_VECTOR
 #undef NMF_VFMA
 #undef NMF_VSET1
+#undef NMF_COLS_VECTORS
+#undef NMF_COLS_PANEL
 #undef NMF_NAME
