@@ -10,3 +10,9 @@ def dense_times(
     out: NDArray[np.floating],  # floating[:, ::1], (n, k) or (m, k)
     n_threads: int = 1,
 ) -> NDArray[np.floating]: ...
+
+def gram(
+    F: NDArray[np.floating],  # const floating[:, ::1], (r, k), k <= MAX_K
+    out: NDArray[np.floating],  # floating[:, ::1], (k, k), overwritten
+    n_threads: int = 1,
+) -> NDArray[np.floating]: ...

@@ -1,4 +1,5 @@
-"""X @ F and X.T @ F for a dense X and a thin factor F, compiled (nmf/_dense_tile.h).
+"""X @ F and X.T @ F for a dense X and a thin factor F, and F's Gram F^T F, compiled
+(nmf/_dense_tile.h).
 
 Built for x86-64 with AVX2 and FMA, and again with AVX-512 (nmf/meson.build);
 nmf/_kernels.py picks the one the processor runs, and nmf/_products.py falls back to
@@ -28,8 +29,17 @@ cdef extern from "_dense_tile.h" nogil:
     void nmf_dense_cols_float(const float *a, Py_ssize_t lda, Py_ssize_t depth,
                               const float *b, Py_ssize_t k, float *out,
                               Py_ssize_t r_begin, Py_ssize_t r_end)
+    void nmf_dense_gram_double(const double *a, Py_ssize_t n, Py_ssize_t readable,
+                               Py_ssize_t k, double *out)
+    void nmf_dense_gram_float(const float *a, Py_ssize_t n, Py_ssize_t readable,
+                              Py_ssize_t k, float *out)
 
 MAX_K = NMF_DENSE_MAX_K     # wider factors go to BLAS (nmf/_products.py)
+
+cdef enum:
+    # Rows per block of the Gram: blocks run in parallel and their Grams are added in
+    # block order, so the bits do not depend on the thread count.
+    GRAM_BLOCK_ROWS = 8192
 
 
 def dense_times(
@@ -92,4 +102,49 @@ def dense_times(
                 else:
                     nmf_dense_cols_double(&X[0, 0], lda, depth, &factor[0, 0], k,
                                           &out[0, 0], begin, end)
+    return np.asarray(out)
+
+
+def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
+         int n_threads=1):
+    """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles).
+
+    Row blocks of GRAM_BLOCK_ROWS in parallel, their Grams added in block order.
+    """
+    cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
+    cdef Py_ssize_t n_blocks = max(1, (r + GRAM_BLOCK_ROWS - 1) // GRAM_BLOCK_ROWS)
+    cdef Py_ssize_t b, s, t, start
+    if out.shape[0] != k or out.shape[1] != k:
+        raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
+    if k > NMF_DENSE_MAX_K:
+        raise ValueError(f"F must have at most {NMF_DENSE_MAX_K} columns; got {k}.")
+    if np.may_share_memory(np.asarray(out), np.asarray(F)):
+        raise ValueError("out must not overlap F; pass a separate buffer.")
+    if k == 0:
+        return np.asarray(out)
+    if r == 0:
+        out[:, :] = 0
+        return np.asarray(out)
+    # More threads than blocks is waste; tens of thousands make OpenMP abort.
+    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
+    cdef floating[:, :, ::1] blocks
+    if n_blocks == 1:
+        blocks = np.asarray(out)[np.newaxis]
+    else:
+        blocks = np.empty((n_blocks, k, k), dtype=np.asarray(out).dtype)
+    with nogil:
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            start = b * GRAM_BLOCK_ROWS
+            if floating is float:
+                nmf_dense_gram_float(&F[start, 0], min(<Py_ssize_t> GRAM_BLOCK_ROWS,
+                                     r - start), r - start, k, &blocks[b, 0, 0])
+            else:
+                nmf_dense_gram_double(&F[start, 0], min(<Py_ssize_t> GRAM_BLOCK_ROWS,
+                                      r - start), r - start, k, &blocks[b, 0, 0])
+        if n_blocks > 1:
+            for s in range(k):
+                for t in range(k):
+                    out[s, t] = blocks[0, s, t]
+                    for b in range(1, n_blocks):
+                        out[s, t] = out[s, t] + blocks[b, s, t]
     return np.asarray(out)

@@ -221,6 +221,86 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
                                  b, k, out, r_begin, r_end);
 }
 
+/* ---- gram: out[r, c] = sum_i a[i * k + r] * a[i * k + c] ---------------------------- */
+
+/* acc[r0 + q][c:c + VECTORS * width] += over i < len of a[i * k + r0 + q] times
+ * a[i * k + c + ...], for the GRAM_ROWS rows q of the tile; rows past k - 1 repeat
+ * row k - 1 (acc has room for them; their sums are not used). VECTORS is 1 to 4. */
+#define NMF_GRAM_TILE(VECTORS)                                                          \
+static inline void NMF_NAME(nmf_gram_tile##VECTORS)(                                     \
+    NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t r0, ptrdiff_t c, const NMF_T *a,            \
+    ptrdiff_t k, ptrdiff_t len)                                                          \
+{                                                                                        \
+    typedef NMF_NAME(nmf_dvec) vec;                                                      \
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
+    vec sum[NMF_DENSE_GRAM_ROWS][VECTORS];                                               \
+    ptrdiff_t row[NMF_DENSE_GRAM_ROWS];                                                  \
+    ptrdiff_t q, v, i;                                                                   \
+    for (q = 0; q < NMF_DENSE_GRAM_ROWS; q++) {                                          \
+        row[q] = r0 + q < k ? r0 + q : k - 1;                                            \
+        for (v = 0; v < VECTORS; v++)                                                    \
+            sum[q][v] = *(const vec *) (acc[r0 + q] + c + v * WIDTH);                    \
+    }                                                                                    \
+    for (i = 0; i < len; i++) {                                                          \
+        const NMF_T *p = a + i * k;                                                      \
+        vec x[VECTORS];                                                                  \
+        for (v = 0; v < VECTORS; v++)                                                    \
+            x[v] = *(const vec *) (p + c + v * WIDTH);                                   \
+        for (q = 0; q < NMF_DENSE_GRAM_ROWS; q++)                                        \
+            for (v = 0; v < VECTORS; v++)                                                \
+                sum[q][v] = NMF_NAME(nmf_madd)(p[row[q]], x[v], sum[q][v]);              \
+    }                                                                                    \
+    for (q = 0; q < NMF_DENSE_GRAM_ROWS; q++)                                            \
+        for (v = 0; v < VECTORS; v++)                                                    \
+            *(vec *) (acc[r0 + q] + c + v * WIDTH) = sum[q][v];                          \
+}
+NMF_GRAM_TILE(1)
+NMF_GRAM_TILE(2)
+NMF_GRAM_TILE(3)
+NMF_GRAM_TILE(4)
+#undef NMF_GRAM_TILE
+
+/* out (k x k, both triangles) = the sum over rows i < n of a (k entries each) of
+ * a[i]^T a[i]; k <= NMF_DENSE_MAX_K. Only entries c >= r are summed (tiles of GRAM_ROWS
+ * rows from the vector holding their first row), then mirrored. A row is read kp >= k
+ * entries long, into the next: `readable` rows from a on belong to the operand, and
+ * the last few of those go entry by entry. */
+static void NMF_NAME(nmf_dense_gram)(const NMF_T *a, ptrdiff_t n, ptrdiff_t readable,
+                                     ptrdiff_t k, NMF_T *out)
+{
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
+    const ptrdiff_t kp = (k + WIDTH - 1) / WIDTH * WIDTH;
+    const ptrdiff_t over = (kp - k + k - 1) / k;
+    const ptrdiff_t direct = readable - over < n ? (readable > over ? readable - over : 0)
+                                                 : n;
+    NMF_T acc[NMF_DENSE_MAX_K + NMF_DENSE_GRAM_ROWS][NMF_DENSE_MAX_K]
+        __attribute__((aligned(64)));
+    ptrdiff_t i0, i, r0, r, c;
+
+    memset(acc, 0, (k + NMF_DENSE_GRAM_ROWS) * sizeof acc[0]);
+    for (i0 = 0; i0 < direct; i0 += NMF_DENSE_GRAM_DEPTH) {
+        const ptrdiff_t len = direct - i0 < NMF_DENSE_GRAM_DEPTH ? direct - i0
+                                                                 : NMF_DENSE_GRAM_DEPTH;
+        const NMF_T *ai = a + i0 * k;
+        for (r0 = 0; r0 < k; r0 += NMF_DENSE_GRAM_ROWS) {
+            for (c = r0 / WIDTH * WIDTH; c + 4 * WIDTH <= kp; c += 4 * WIDTH)
+                NMF_NAME(nmf_gram_tile4)(acc, r0, c, ai, k, len);
+            switch ((kp - c) / WIDTH) {
+            case 3: NMF_NAME(nmf_gram_tile3)(acc, r0, c, ai, k, len); break;
+            case 2: NMF_NAME(nmf_gram_tile2)(acc, r0, c, ai, k, len); break;
+            case 1: NMF_NAME(nmf_gram_tile1)(acc, r0, c, ai, k, len); break;
+            }
+        }
+    }
+    for (i = direct; i < n; i++)
+        for (r = 0; r < k; r++)
+            for (c = r; c < k; c++)
+                acc[r][c] = NMF_FMA(a[i * k + r], a[i * k + c], acc[r][c]);
+    for (r = 0; r < k; r++)
+        for (c = r; c < k; c++)
+            out[r * k + c] = out[c * k + r] = acc[r][c];
+}
+
 #undef NMF_T
 #undef NMF_FMA
 #undef NMF_VECTOR

@@ -29,13 +29,23 @@ def _compressed(X):
 
 
 def gram(factor, out, n_threads=1):
-    """factor.T @ factor (k, k) into out: NumPy's BLAS syrk, or for a tall factor syrk
-    over fixed row blocks in parallel (nmf/_gram_fast.pyx; NumPy's one call would run
-    on one core). Either way the bits do not depend on the thread count."""
+    """factor.T @ factor (k, k) into out. nmf/_dense_fast.pyx's kernel where there is
+    one (three times OpenBLAS's syrk on a tall thin factor); else NumPy's BLAS syrk, or
+    for a tall factor syrk over fixed row blocks in parallel (nmf/_gram_fast.pyx;
+    NumPy's one call would run on one core). Small factors go to NumPy either way (the
+    kernel's call costs a few microseconds). The bits never depend on the thread count."""
     rows, k = factor.shape
+    work = rows * k * k
+    if dense_fast is not None and k <= dense_fast.MAX_K and work >= GRAM_KERNEL_WORK:
+        return dense_fast.gram(factor, out, threads_for(work, n_threads))
     if rows <= gram_fast.BLOCK_ROWS:
         return np.dot(factor.T, factor, out=out)
-    return gram_fast.gram(factor, out, threads_for(rows * k * k, n_threads))
+    return gram_fast.gram(factor, out, threads_for(work, n_threads))
+
+
+# Multiply-adds from which a Gram goes to the dense kernel rather than NumPy (about 10
+# microseconds of BLAS work).
+GRAM_KERNEL_WORK = 1 << 16
 
 
 # Below this many multiply-adds per thread a parallel region costs more than it saves,

@@ -1,4 +1,4 @@
-"""The dense product kernels (X @ F, X.T @ F on fused multiply-adds) against NumPy,
+"""The dense kernels (X @ F, X.T @ F and F^T F on fused multiply-adds) against NumPy,
 every variant this processor runs (AVX2, AVX-512), each alike."""
 import ctypes
 import importlib
@@ -148,3 +148,77 @@ def test_no_read_past_the_operands(dense_fast, dtype, order, transpose, k):
     dense_fast.dense_times(guarded_X, transpose, guarded_factor, out, 2)
     assert_allclose(out, _product(X, transpose, factor), rtol=TOL[dtype],
                     atol=TOL[dtype] * depth)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("r, k", [(1, 1), (2, 3), (7, 5), (40, 8), (129, 17), (300, 30),
+                                  (100, 64), (8191, 6), (8193, 13), (20000, 30)])
+def test_gram_matches_numpy_and_does_not_depend_on_threads(dtype, r, k):
+    """Tiles of every width (k up to the widest handled, rows of the last tile past k),
+    blocks of rows (one, and just past one), the rows read entry by entry at the end;
+    exactly symmetric; the same bits for any thread count and in every variant."""
+    rng = np.random.default_rng(r * k)
+    F = rng.random((r, k)).astype(dtype)
+    F64 = F.astype(np.float64)
+    expected = F64.T @ F64
+    results = []
+    for dense_fast in VARIANTS:
+        for n_threads in (1, 2, 3):
+            out = np.full((k, k), np.nan, dtype)
+            assert dense_fast.gram(F, out, n_threads) is not None
+            assert_allclose(out, expected, rtol=TOL[dtype], atol=TOL[dtype] * r)
+            assert_array_equal(out, out.T)
+            results.append(out)
+    for out in results[1:]:
+        assert_array_equal(out, results[0])
+
+
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+def test_gram_sums_each_entry_in_row_order(dense_fast):
+    """Each entry is one chain of fused multiply-adds over the rows in order, restarted
+    at every block of 8192 rows, the blocks added in order. Terms 1 and 2^-54 show the
+    order: 1 + 2^-54 rounds back to 1, four times 2^-54 make 2^-52, one ulp of 1."""
+    k = 3
+    F = np.zeros((8192 + 4, k))
+    F[0] = 1.0
+    F[1:5] = 2.0 ** -27       # in the first block's chain after the 1: each lost
+    F[8192:] = 2.0 ** -27     # the second block's chain: 2^-52, added to the first's 1
+    out = np.empty((k, k))
+    dense_fast.gram(F, out, 1)
+    # one chain over all rows would give 1; the small terms first, 1 + 2^-51
+    assert_array_equal(out, np.full((k, k), 1.0 + 2.0 ** -52))
+
+
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+def test_gram_operands(dense_fast):
+    with pytest.raises(ValueError, match=r"out must have shape \(3, 3\)"):
+        dense_fast.gram(np.ones((5, 3)), np.empty((3, 2)))
+    with pytest.raises(ValueError, match="at most"):
+        wide = dense_fast.MAX_K + 1
+        dense_fast.gram(np.ones((2, wide)), np.empty((wide, wide)))
+    with pytest.raises(ValueError, match="must not overlap"):
+        buffer = np.ones((3, 3))
+        dense_fast.gram(buffer, buffer)
+    with pytest.raises((TypeError, ValueError)):
+        dense_fast.gram(np.ones((5, 3), np.float32), np.empty((3, 3)))
+    out = np.full((2, 2), np.nan)
+    dense_fast.gram(np.ones((0, 2)), out)
+    assert_array_equal(out, 0)
+    dense_fast.gram(np.ones((4, 0)), np.empty((0, 0)))
+
+
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("r, k", [(1, 3), (37, 1), (37, 3), (37, 10), (37, 30),
+                                  (8200, 5)])
+def test_gram_reads_nothing_past_the_factor(dense_fast, dtype, r, k):
+    """Rows are read in whole vectors, past their end into the next row; next to an
+    unreadable page, a read past the factor's last row would crash this test."""
+    F = np.random.default_rng(r + k).random((r, k)).astype(dtype)
+    guarded = _at_page_end(F)
+    if guarded is None:
+        pytest.skip("no guard pages here")
+    out = np.empty((k, k), dtype)
+    dense_fast.gram(guarded, out, 2)
+    F64 = F.astype(np.float64)
+    assert_allclose(out, F64.T @ F64, rtol=TOL[dtype], atol=TOL[dtype] * r)
