@@ -1,9 +1,11 @@
-/* Products of a dense X with a thin factor, for nmf/_dense_fast.pyx.
+/* Products of a dense X with a thin factor, and a thin factor's Gram, for
+ * nmf/_dense_fast.pyx.
  *
  * BLAS is slow on this shape, a long sum into a result only k columns wide (OpenBLAS
  * runs 5000 x 2000 times 2000 x 30 at a third of its square-matrix speed). Two kernels
  * cover X @ F and X.T @ F for X in either layout; in both, a is X's memory and
- * A(r, s) the entry multiplying factor row s into result row r:
+ * A(r, s) the entry multiplying factor row s into result row r (a third, gram, sums
+ * over the rows s of one factor):
  *
  *   rows: A(r, s) = a[r * lda + s]   (result rows are contiguous rows of a)
  *         Tiles of TILE_ROWS result rows by two vectors of columns, summed in registers:
@@ -26,7 +28,7 @@
  *         factor at a third of this speed.
  *
  * Every result entry is one chain of fused multiply-adds over s = 0, 1, ... in order
- * (partial sums stored and reloaded between blocks, which is exact), in both kernels,
+ * (partial sums stored and reloaded between blocks, which is exact), in every kernel,
  * for any tile, block or thread count: the bits depend on nothing but the data.
  *
  * Compiled only where the build targets FMA (x86-64 with -mavx2 -mfma, or -mavx512f,
