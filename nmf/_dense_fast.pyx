@@ -11,6 +11,7 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange
 
+from ._gram_fast import blocks_for
 from ._threads import thread_limit
 
 cdef extern from "_dense_tile.h" nogil:
@@ -112,26 +113,15 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
     Row blocks of GRAM_BLOCK_ROWS in parallel, their Grams added in block order.
     """
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef Py_ssize_t n_blocks = max(1, (r + GRAM_BLOCK_ROWS - 1) // GRAM_BLOCK_ROWS)
     cdef Py_ssize_t b, s, t, start
-    if out.shape[0] != k or out.shape[1] != k:
-        raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
     if k > NMF_DENSE_MAX_K:
         raise ValueError(f"F must have at most {NMF_DENSE_MAX_K} columns; got {k}.")
-    if np.may_share_memory(np.asarray(out), np.asarray(F)):
-        raise ValueError("out must not overlap F; pass a separate buffer.")
-    if k == 0:
+    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads, GRAM_BLOCK_ROWS)
+    if prepared is None:
         return np.asarray(out)
-    if r == 0:
-        out[:, :] = 0
-        return np.asarray(out)
-    # More threads than blocks is waste; tens of thousands make OpenMP abort.
-    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
-    cdef floating[:, :, ::1] blocks
-    if n_blocks == 1:
-        blocks = np.asarray(out)[np.newaxis]
-    else:
-        blocks = np.empty((n_blocks, k, k), dtype=np.asarray(out).dtype)
+    cdef floating[:, :, ::1] blocks = prepared[0]
+    cdef Py_ssize_t n_blocks = blocks.shape[0]
+    n_threads = prepared[1]
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
             start = b * GRAM_BLOCK_ROWS

@@ -24,31 +24,41 @@ cdef enum:
 BLOCK_ROWS = ROWS_PER_BLOCK     # for nmf/_products.py
 
 
+def blocks_for(F, out, int n_threads, Py_ssize_t rows_per_block):
+    """The common part of a Gram over fixed row blocks (here and in nmf/_dense_fast.pyx):
+    checks out against F (r, k), and returns None when there is nothing to sum (out is
+    then final), else (blocks, n_threads): an array for the blocks' Grams ((1, k, k) on
+    out itself when one block does) and the threads worth using."""
+    r, k = F.shape
+    if out.shape[0] != k or out.shape[1] != k:
+        raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
+    if np.may_share_memory(out, F):
+        raise ValueError("out must not overlap F; pass a separate buffer.")
+    if k == 0:
+        return None
+    if r == 0:
+        out[:, :] = 0
+        return None
+    n_blocks = max(1, (r + rows_per_block - 1) // rows_per_block)
+    blocks = out[np.newaxis] if n_blocks == 1 else np.empty((n_blocks, k, k), out.dtype)
+    # More threads than blocks is waste; tens of thousands make OpenMP abort.
+    return blocks, max(1, min(n_threads, n_blocks, thread_limit()))
+
+
 def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
          int n_threads=1):
     """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles)."""
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
     cdef Py_ssize_t b, s, t, start
-    cdef Py_ssize_t n_blocks = max(1, (r + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK)
     cdef int rows
-    if out.shape[0] != k or out.shape[1] != k:
-        raise ValueError(f"out must have shape ({k}, {k}); got {tuple(out.shape)[:2]}.")
-    if k == 0:
-        return np.asarray(out)
-    if r == 0:
-        out[:, :] = 0
-        return np.asarray(out)
     if k > INT_MAX:
         raise ValueError(f"the factor's {k} columns are too many for BLAS (int sizes).")
-    if np.may_share_memory(np.asarray(out), np.asarray(F)):
-        raise ValueError("out must not overlap F; pass a separate buffer.")
-    # More threads than blocks is waste; tens of thousands make OpenMP abort.
-    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
-    cdef floating[:, :, ::1] blocks
-    if n_blocks == 1:
-        blocks = np.asarray(out)[np.newaxis]
-    else:
-        blocks = np.empty((n_blocks, k, k), dtype=np.asarray(out).dtype)
+    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads, ROWS_PER_BLOCK)
+    if prepared is None:
+        return np.asarray(out)
+    cdef floating[:, :, ::1] blocks = prepared[0]
+    cdef Py_ssize_t n_blocks = blocks.shape[0]
+    n_threads = prepared[1]
     with nogil:
         # syrk's column-major upper triangle of (F^T)(F^T)^T is, row-major, the lower
         # triangle: blocks[b, s, t] for t <= s.
