@@ -11,6 +11,7 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange
 
+from nmf._gram_fast cimport ROWS_PER_BLOCK, add_blocks
 from ._gram_fast import blocks_for
 from ._threads import thread_limit
 
@@ -36,11 +37,6 @@ cdef extern from "_dense_tile.h" nogil:
                               Py_ssize_t k, float *out)
 
 MAX_K = NMF_DENSE_MAX_K     # wider factors go to BLAS (nmf/_products.py)
-
-cdef enum:
-    # Rows per block of the Gram: blocks run in parallel and their Grams are added in
-    # block order, so the bits do not depend on the thread count.
-    GRAM_BLOCK_ROWS = 8192
 
 
 def dense_times(
@@ -110,13 +106,14 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
          int n_threads=1):
     """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles).
 
-    Row blocks of GRAM_BLOCK_ROWS in parallel, their Grams added in block order.
+    Row blocks of ROWS_PER_BLOCK (nmf/_gram_fast.pxd) in parallel, their Grams added in
+    block order.
     """
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef Py_ssize_t b, s, t, start
+    cdef Py_ssize_t b, start
     if k > NMF_DENSE_MAX_K:
         raise ValueError(f"F must have at most {NMF_DENSE_MAX_K} columns; got {k}.")
-    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads, GRAM_BLOCK_ROWS)
+    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads, ROWS_PER_BLOCK)
     if prepared is None:
         return np.asarray(out)
     cdef floating[:, :, ::1] blocks = prepared[0]
@@ -124,17 +121,12 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
     n_threads = prepared[1]
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
-            start = b * GRAM_BLOCK_ROWS
+            start = b * ROWS_PER_BLOCK
             if floating is float:
-                nmf_dense_gram_float(&F[start, 0], min(<Py_ssize_t> GRAM_BLOCK_ROWS,
+                nmf_dense_gram_float(&F[start, 0], min(<Py_ssize_t> ROWS_PER_BLOCK,
                                      r - start), r - start, k, &blocks[b, 0, 0])
             else:
-                nmf_dense_gram_double(&F[start, 0], min(<Py_ssize_t> GRAM_BLOCK_ROWS,
+                nmf_dense_gram_double(&F[start, 0], min(<Py_ssize_t> ROWS_PER_BLOCK,
                                       r - start), r - start, k, &blocks[b, 0, 0])
-        if n_blocks > 1:
-            for s in range(k):
-                for t in range(k):
-                    out[s, t] = blocks[0, s, t]
-                    for b in range(1, n_blocks):
-                        out[s, t] = out[s, t] + blocks[b, s, t]
+        add_blocks(blocks, out)
     return np.asarray(out)

@@ -16,11 +16,8 @@ from libc.limits cimport INT_MAX
 from ._blas cimport syrk
 from ._threads import thread_limit
 
-cdef enum:
-    # Rows per block: a block of a k = 30 float64 factor is ~2 MB (a core's L2), and
-    # one syrk call per block costs little next to its arithmetic.
-    ROWS_PER_BLOCK = 8192
-
+# ROWS_PER_BLOCK and add_blocks come from _gram_fast.pxd: one syrk call per block costs
+# little next to its arithmetic.
 BLOCK_ROWS = ROWS_PER_BLOCK     # for nmf/_products.py
 
 
@@ -49,7 +46,7 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
          int n_threads=1):
     """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles)."""
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef Py_ssize_t b, s, t, start
+    cdef Py_ssize_t b, start
     cdef int rows
     if k > INT_MAX:
         raise ValueError(f"the factor's {k} columns are too many for BLAS (int sizes).")
@@ -67,11 +64,5 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
             rows = <int> min(<Py_ssize_t> ROWS_PER_BLOCK, r - start)
             syrk(c'U', c'N', <int> k, rows, 1, &F[start, 0], <int> k, 0,
                  &blocks[b, 0, 0], <int> k)
-        for s in range(k):
-            for t in range(s + 1):
-                if n_blocks > 1:
-                    out[s, t] = blocks[0, s, t]
-                    for b in range(1, n_blocks):
-                        out[s, t] = out[s, t] + blocks[b, s, t]
-                out[t, s] = out[s, t]
+        add_blocks(blocks, out)
     return np.asarray(out)
