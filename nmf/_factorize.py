@@ -49,7 +49,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     callback(n_iter, ratio), ratio being the solver's stopping quantity relative to its
     start, is called after each iteration (the command line's progress display).
     """
-    X = v.check_X(X)
+    X, largest = v.check_X_range(X)
     n_samples, n_features = X.shape
     solver = v.check_choice(solver, v.SOLVERS, "solver")
     init = v.check_choice(init, v.INITS, "init", allow_none=True)
@@ -120,7 +120,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     l1_W, l2_W, l1_H, l2_H = _regularization_terms(alpha, l1_ratio, regularization)
     weights = (beta, eta) if sparseness is not None else ()  # pg's, on the Grams
     e, X_solved, (l1_W, l1_H), (l2_W, l2_H, *weights) = scale_problem(
-        X, (l1_W, l1_H), (l2_W, l2_H, *weights))
+        X, (l1_W, l1_H), (l2_W, l2_H, *weights), largest)
     if weights:
         beta, eta = weights
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled

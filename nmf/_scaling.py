@@ -60,16 +60,17 @@ def _scaled_terms(linear, quadratic, e):
             tuple(_times_power_of_two(term, -2 * e) for term in quadratic))
 
 
-def scale_problem(X, linear=(), quadratic=()):
+def scale_problem(X, linear=(), quadratic=(), largest=None):
     """(e, X * 4**-e, linear terms, quadratic terms) of the scaled problem.
 
     `linear` are the L1 penalties (scaled by 8**-e), `quadratic` the terms on the Gram
     matrices: L2 penalties and pg's sparseness weights beta and eta (scaled by 4**-e).
     e is 0 and X is returned as it is unless X's magnitude needs scaling or a term
-    exceeds the cap.
+    exceeds the cap. `largest`, X's largest entry when the caller has it, saves a pass.
     """
     cap = 2.0 ** _range_exponent(X.dtype)
-    largest = _largest_entry(X)
+    if largest is None:
+        largest = _largest_entry(X)
     e = _normalizing_exponent(largest, X.dtype, force=False)
     e_normalized = _normalizing_exponent(largest, X.dtype, force=True)
     if max(sum(_scaled_terms(linear, quadratic, e_normalized), ()), default=0) > cap:

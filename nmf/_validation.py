@@ -86,6 +86,12 @@ def check_X(X, name="X"):
     X is copied only when it must be: another dtype, another sparse format, or a
     non-contiguous layout. Raises when X is not a finite, non-negative 2-D array.
     """
+    return check_X_range(X, name)[0]
+
+
+def check_X_range(X, name="X"):
+    """(check_X(X), X's largest stored entry as a float, 0.0 when none): the largest
+    is read by the checks anyway, and the scaling needs it (nmf/_scaling.py)."""
     source_dtype = getattr(X, "dtype", None)
     if sp.issparse(X):
         _check_dtype_kind(X.dtype, name)
@@ -119,16 +125,16 @@ def check_X(X, name="X"):
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} must have at least one row and one column; got shape {X.shape}.")
     if not values.size:
-        return X
+        return X, 0.0
     smallest, largest = _value_range(values)
     _check_finite(smallest, largest, values, source_dtype, name)
     if smallest < 0 and sp.issparse(X) and not X.has_canonical_format:
         # Duplicate entries add up: (-1) + 2 at one position is the entry 1.
         X = X.copy()
         X.sum_duplicates()
-        smallest = X.data.min() if X.data.size else 0
+        smallest, largest = _value_range(X.data) if X.data.size else (0, 0.0)
     _check_nonnegative(smallest, name)
-    return X
+    return X, float(largest)
 
 
 def shape_of(A, name):

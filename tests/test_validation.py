@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from nmf import _validation as v
 from nmf._validation import check_X
 
 
@@ -31,3 +32,21 @@ def test_large_finite_values_whose_sum_overflows_are_accepted():
     X[2, 3] = np.inf
     with pytest.raises(ValueError, match="X must not contain NaN or infinity"):
         check_X(X)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.array([[0.0, 3.5], [2.0, 1.0]]),
+    lambda: np.asfortranarray(np.array([[0.0, 3.5], [2.0, 1.0]], np.float32)),
+    lambda: sp.csr_matrix(np.array([[0.0, 3.5], [2.0, 1.0]])),
+    # duplicates summed first: (-1) + 4.5 at one position is the entry 3.5
+    lambda: sp.csr_matrix(([-1.0, 4.5, 2.0], ([0, 0, 1], [1, 1, 0])), shape=(2, 2)),
+])
+def test_check_X_range_gives_the_largest_entry_the_scaling_needs(make):
+    X, largest = v.check_X_range(make())
+    assert largest == 3.5 and isinstance(largest, float)
+    dense = X.toarray() if sp.issparse(X) else X
+    assert largest == dense.max()
+
+
+def test_check_X_range_of_a_sparse_X_without_entries_is_zero():
+    assert v.check_X_range(sp.csr_matrix((3, 2)))[1] == 0.0
