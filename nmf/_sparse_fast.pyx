@@ -19,6 +19,7 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int32_t, int64_t
+from libc.string cimport memset
 
 from ._threads import thread_limit
 
@@ -253,6 +254,40 @@ def csr_times(
     _check_indices_found(bad, n_cols)
 
 
+cdef Py_ssize_t _scatter_rows(const floating[::1] data, const index_t[::1] indices,
+                        const index_t[::1] indptr, const floating *F, floating *O,
+                        Py_ssize_t n_rows, Py_ssize_t n_cols,
+                        Py_ssize_t k) noexcept nogil:
+    """O = A.T @ F on one thread: every entry in storage order, two at a time when
+    they go to two different output rows (one pass over F[i] for both). Returns the
+    number of entries whose index is outside [0, n_cols), which are left out."""
+    cdef Py_ssize_t i, p, c0, c1, end
+    cdef Py_ssize_t bad = 0
+    memset(O, 0, n_cols * k * sizeof(floating))
+    for i in range(n_rows):
+        p = indptr[i]
+        end = indptr[i + 1]
+        while p + 1 < end:
+            c0 = indices[p]
+            c1 = indices[p + 1]
+            if c0 != c1 and 0 <= c0 < n_cols and 0 <= c1 < n_cols:
+                _axpy2(O + c0 * k, data[p], O + c1 * k, data[p + 1], F + i * k, k)
+                p = p + 2
+            else:               # the same row twice, or an index to check: one entry
+                if 0 <= c0 < n_cols:
+                    _axpy(O + c0 * k, data[p], F + i * k, k)
+                else:
+                    bad += 1
+                p = p + 1
+        if p < end:
+            c0 = indices[p]
+            if 0 <= c0 < n_cols:
+                _axpy(O + c0 * k, data[p], F + i * k, k)
+            else:
+                bad += 1
+    return bad
+
+
 def csr_t_times(
     const floating[::1] data not None,         # (nnz,) values of A
     const index_t[::1] indices not None,       # (nnz,) column of each value
@@ -262,10 +297,11 @@ def csr_t_times(
     int n_threads=1,
     bint sorted_indices=False,
 ):
-    """out = A.T @ factor, each thread owning a range of output rows.
+    """out = A.T @ factor: on one thread one pass over A; on several, each thread
+    owns a range of output rows and passes over A for its entries.
 
     sorted_indices=True says each row's indices are non-decreasing (scipy's
-    has_sorted_indices): a thread then finds its range's entries in a row by binary
+    has_sorted_indices): with several threads, a thread then finds its range's entries in a row by binary
     search instead of testing every entry. Same entries in the same order, so the same
     bits. Wrong when the indices are not sorted (never a write outside out).
     """
@@ -280,6 +316,11 @@ def csr_t_times(
     n_parts = max(1, min(n_threads, n_cols, thread_limit()))  # as in csr_times
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
+    if n_parts == 1:            # no range to find in each row: one tight pass
+        with nogil:
+            bad = _scatter_rows(data, indices, indptr, F, O, n_rows, n_cols, k)
+        _check_indices_found(bad, n_cols)
+        return
     with nogil:
         for part in prange(n_parts, num_threads=n_parts, schedule="static", chunksize=1):
             lo = part * n_cols // n_parts

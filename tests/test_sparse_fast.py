@@ -245,6 +245,17 @@ def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads):
                     n_threads, True)
 
 
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_scatter_counts_out_of_range_entries_anywhere_in_a_row(n_threads):
+    """Bad indices first or second of a pair, next to a repeated index, or last in
+    a row are each counted once (one thread pairs entries up, several do not)."""
+    indptr = np.array([0, 4, 7, 7, 12], np.int32)
+    indices = np.array([-1, 2, 2, 9, 0, 4, 1, 3, 3, -5, 1, 4], np.int32)
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 5 entries"):
+        csr_t_times(np.ones(12), indices, indptr, np.ones((4, 2)), np.empty((4, 2)),
+                    n_threads)
+
+
 def test_scatter_told_unsorted_indices_are_sorted_stays_inside_out():
     """A false sorted_indices=True gives a wrong product, never a write outside out."""
     data, indices, indptr, A = _csr_arrays(n_rows=50, n_cols=40, density=0.3, seed=6,
