@@ -19,7 +19,6 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int32_t, int64_t
-from libc.string cimport memset
 
 from ._threads import thread_limit
 
@@ -254,37 +253,58 @@ def csr_times(
     _check_indices_found(bad, n_cols)
 
 
-cdef Py_ssize_t _scatter_rows(const floating[::1] data, const index_t[::1] indices,
-                        const index_t[::1] indptr, const floating *F, floating *O,
-                        Py_ssize_t n_rows, Py_ssize_t n_cols,
-                        Py_ssize_t k) noexcept nogil:
-    """O = A.T @ F on one thread: every entry in storage order, two at a time when
-    they go to two different output rows (one pass over F[i] for both). Returns the
-    number of entries whose index is outside [0, n_cols), which are left out."""
-    cdef Py_ssize_t i, p, c0, c1, end
+cdef Py_ssize_t _scatter_part(const floating[::1] data, const index_t[::1] indices,
+                              const index_t[::1] indptr, const floating *F, floating *O,
+                              Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+                              Py_ssize_t hi, bint search, bint count) noexcept nogil:
+    """Output rows lo to hi of O = A.T @ F, the entries in that range of every row of
+    A in storage order: two at a time when they go to two different output rows (one
+    pass over F[i] for both), else one by one. search: each row's indices are sorted;
+    its first entry in range is found by binary search and the row is left at the
+    first one past hi. count: the entries outside [0, n_cols) are counted (returned)."""
+    cdef Py_ssize_t i, p, c, c0, c1, start, end, low, high, mid
     cdef Py_ssize_t bad = 0
-    memset(O, 0, n_cols * k * sizeof(floating))
-    for i in range(n_rows):
-        p = indptr[i]
+    for c in range(lo * k, hi * k):
+        O[c] = 0
+    for i in range(indptr.shape[0] - 1):
+        start = indptr[i]
         end = indptr[i + 1]
-        while p + 1 < end:
-            c0 = indices[p]
-            c1 = indices[p + 1]
-            if c0 != c1 and 0 <= c0 < n_cols and 0 <= c1 < n_cols:
-                _axpy2(O + c0 * k, data[p], O + c1 * k, data[p + 1], F + i * k, k)
-                p = p + 2
-            else:               # the same row twice, or an index to check: one entry
-                if 0 <= c0 < n_cols:
-                    _axpy(O + c0 * k, data[p], F + i * k, k)
-                else:
+        if search:
+            if count:       # sorted: out-of-range indices sit at the row's ends
+                low = start
+                while low < end and indices[low] < 0:
                     bad += 1
-                p = p + 1
-        if p < end:
+                    low = low + 1
+                high = end - 1
+                while high >= low and indices[high] >= n_cols:
+                    bad += 1
+                    high = high - 1
+            low = start     # the first entry with index >= lo
+            high = end
+            while low < high:
+                mid = low + (high - low) // 2
+                if indices[mid] < lo:
+                    low = mid + 1
+                else:
+                    high = mid
+            start = low
+        p = start
+        while p < end:
             c0 = indices[p]
-            if 0 <= c0 < n_cols:
+            if p + 1 < end:
+                c1 = indices[p + 1]
+                if c0 != c1 and lo <= c0 < hi and lo <= c1 < hi:
+                    _axpy2(O + c0 * k, data[p], O + c1 * k, data[p + 1], F + i * k, k)
+                    p = p + 2
+                    continue
+            if lo <= c0 < hi:
                 _axpy(O + c0 * k, data[p], F + i * k, k)
-            else:
+            elif search:
+                if c0 >= hi:
+                    break           # the rest of the row is past this range
+            elif count and (c0 < 0 or c0 >= n_cols):
                 bad += 1
+            p = p + 1
     return bad
 
 
@@ -297,81 +317,33 @@ def csr_t_times(
     int n_threads=1,
     bint sorted_indices=False,
 ):
-    """out = A.T @ factor: on one thread one pass over A; on several, each thread
-    owns a range of output rows and passes over A for its entries.
+    """out = A.T @ factor, each thread owning a range of output rows.
 
     sorted_indices=True says each row's indices are non-decreasing (scipy's
-    has_sorted_indices): with several threads, a thread then finds its range's entries in a row by binary
-    search instead of testing every entry. Same entries in the same order, so the same
-    bits. Wrong when the indices are not sorted (never a write outside out).
+    has_sorted_indices): with several threads, a thread then finds its range's entries
+    in a row by binary search instead of testing every entry. Same entries in the same
+    order, so the same bits. Wrong when the indices are not sorted (never a write
+    outside out).
     """
     cdef Py_ssize_t n_rows = factor.shape[0], n_cols = out.shape[0], k = factor.shape[1]
-    cdef Py_ssize_t i, p, c, col, part, lo, hi, n_parts, held, start, end, low, high, mid
+    cdef Py_ssize_t part, n_parts
     cdef Py_ssize_t bad = 0
+    cdef bint search
     _check_columns("out", out.shape[1], k, "factor")
     _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_cols == 0 or k == 0:
         return
     _check_apart(out, factor)
     n_parts = max(1, min(n_threads, n_cols, thread_limit()))  # as in csr_times
+    search = sorted_indices and n_parts > 1
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
-    if n_parts == 1:            # no range to find in each row: one tight pass
-        with nogil:
-            bad = _scatter_rows(data, indices, indptr, F, O, n_rows, n_cols, k)
-        _check_indices_found(bad, n_cols)
-        return
     with nogil:
-        for part in prange(n_parts, num_threads=n_parts, schedule="static", chunksize=1):
-            lo = part * n_cols // n_parts
-            hi = (part + 1) * n_cols // n_parts
-            for c in range(lo * k, hi * k):
-                O[c] = 0
-            for i in range(n_rows):
-                start = indptr[i]
-                end = indptr[i + 1]
-                if sorted_indices:
-                    if part == 0:   # sorted: out-of-range indices sit at the row's ends
-                        low = start
-                        while low < end and indices[low] < 0:
-                            bad += 1
-                            low = low + 1
-                        high = end - 1
-                        while high >= low and indices[high] >= n_cols:
-                            bad += 1
-                            high = high - 1
-                    low = start     # the first entry with index >= lo
-                    high = end
-                    while low < high:
-                        mid = low + (high - low) // 2
-                        if indices[mid] < lo:
-                            low = mid + 1
-                        else:
-                            high = mid
-                    start = low
-                # Entries in this part's range go out two at a time (two output rows,
-                # one pass over F[i]); an entry waits for a partner in `held`. Each
-                # output row still receives its entries one by one, in storage order.
-                held = -1
-                for p in range(start, end):
-                    col = indices[p]
-                    if col >= lo and col < hi:
-                        if held < 0:
-                            held = p
-                        elif indices[held] != col:
-                            _axpy2(O + indices[held] * k, data[held], O + col * k, data[p],
-                                   F + i * k, k)
-                            held = -1
-                        else:               # the same row twice: the first one first
-                            _axpy(O + col * k, data[held], F + i * k, k)
-                            held = p
-                    elif sorted_indices:
-                        if col >= hi:
-                            break           # the rest of the row is past this range
-                    elif part == 0 and (col < 0 or col >= n_cols):
-                        bad += 1
-                if held >= 0:
-                    _axpy(O + indices[held] * k, data[held], F + i * k, k)
+        for part in prange(n_parts, num_threads=n_parts, schedule="static",
+                           chunksize=1):
+            bad += _scatter_part(data, indices, indptr, F, O, n_cols, k,
+                                 part * n_cols // n_parts,
+                                 (part + 1) * n_cols // n_parts, search, part == 0)
     _check_indices_found(bad, n_cols)
 
 

@@ -248,7 +248,7 @@ def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads):
 @pytest.mark.parametrize("n_threads", [1, 3])
 def test_scatter_counts_out_of_range_entries_anywhere_in_a_row(n_threads):
     """Bad indices first or second of a pair, next to a repeated index, or last in
-    a row are each counted once (one thread pairs entries up, several do not)."""
+    a row are each counted once, on one thread or several."""
     indptr = np.array([0, 4, 7, 7, 12], np.int32)
     indices = np.array([-1, 2, 2, 9, 0, 4, 1, 3, 3, -5, 1, 4], np.int32)
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 5 entries"):
