@@ -189,6 +189,39 @@ cdef inline void _axpy4_padded(floating *y, const floating *a, const floating *x
         nmf_axpy4_padded_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, kp)
 
 
+cdef Py_ssize_t _gather_row(const floating[::1] data, const index_t[::1] indices,
+                            Py_ssize_t p, Py_ssize_t end, const floating *F,
+                            Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kp,
+                            Py_ssize_t last_padded, floating *acc,
+                            floating *row) noexcept nogil:
+    """row = the entries p to end of A times F, summed in acc (see csr_times); returns
+    the number of entries whose index is outside [0, n_cols), which are left out."""
+    cdef Py_ssize_t c, c0, c1, c2, c3
+    cdef Py_ssize_t bad = 0
+    for c in range(kp):
+        acc[c] = 0
+    while p + 4 <= end:     # four entries per pass over the row, in order
+        c0 = indices[p]
+        c1 = indices[p + 1]
+        c2 = indices[p + 2]
+        c3 = indices[p + 3]
+        if (c0 < 0 or c0 > last_padded or c1 < 0 or c1 > last_padded or c2 < 0
+                or c2 > last_padded or c3 < 0 or c3 > last_padded):
+            break           # left to the one-by-one loop, which checks them
+        _axpy4_padded(acc, &data[p], F + c0 * k, F + c1 * k, F + c2 * k, F + c3 * k, kp)
+        p = p + 4
+    while p < end:
+        c0 = indices[p]
+        if c0 < 0 or c0 >= n_cols:
+            bad += 1
+        else:
+            _axpy(acc, data[p], F + c0 * k, k)
+        p = p + 1
+    for c in range(k):
+        row[c] = acc[c]
+    return bad
+
+
 def csr_times(
     const floating[::1] data not None,         # (nnz,) values of A
     const index_t[::1] indices not None,       # (nnz,) column of each value
@@ -199,9 +232,8 @@ def csr_times(
 ):
     """out = A @ factor, parallel over the rows of A."""
     cdef Py_ssize_t n_rows = out.shape[0], n_cols = factor.shape[0], k = factor.shape[1]
-    cdef Py_ssize_t i, p, c, col
+    cdef Py_ssize_t i
     cdef Py_ssize_t bad = 0
-    cdef floating *row
     _check_columns("out", out.shape[1], k, "factor")
     _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_rows == 0 or k == 0:
@@ -210,7 +242,6 @@ def csr_times(
     # Tens of thousands of threads make OpenMP abort; any but one hang a forked child.
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
-    cdef Py_ssize_t c0, c1, c2, c3, end
     # Each row is summed in a zeroed accumulator of kp >= k entries, whole vectors of
     # 32 bytes (no scalar tail for the last k % 8 floats or k % 4 doubles), and its
     # first k entries copied out: the same operations on those entries, the same bits.
@@ -221,35 +252,10 @@ def csr_times(
     cdef Py_ssize_t last_padded = (n_cols * k - kp) // k if n_cols * k >= kp else -1
     cdef floating[:, ::1] accumulators = np.empty(
         (n_threads, kp + 64 // sizeof(floating)), dtype=np.asarray(out).dtype)
-    cdef floating *acc
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
-            acc = &accumulators[threadid(), 0]
-            for c in range(kp):
-                acc[c] = 0
-            p = indptr[i]
-            end = indptr[i + 1]
-            while p + 4 <= end:     # four entries per pass over the row, in order
-                c0 = indices[p]
-                c1 = indices[p + 1]
-                c2 = indices[p + 2]
-                c3 = indices[p + 3]
-                if (c0 < 0 or c0 > last_padded or c1 < 0 or c1 > last_padded or c2 < 0
-                        or c2 > last_padded or c3 < 0 or c3 > last_padded):
-                    break           # left to the one-by-one loop, which checks them
-                _axpy4_padded(acc, &data[p], F + c0 * k, F + c1 * k, F + c2 * k,
-                              F + c3 * k, kp)
-                p = p + 4
-            while p < end:
-                col = indices[p]
-                if col < 0 or col >= n_cols:
-                    bad += 1
-                else:
-                    _axpy(acc, data[p], F + col * k, k)
-                p = p + 1
-            row = &out[i, 0]
-            for c in range(k):
-                row[c] = acc[c]
+            bad += _gather_row(data, indices, indptr[i], indptr[i + 1], F, n_cols, k, kp,
+                               last_padded, &accumulators[threadid(), 0], &out[i, 0])
     _check_indices_found(bad, n_cols)
 
 
