@@ -132,32 +132,9 @@ cdef extern from *:
     #endif
     NMF_AXPY(float)
     NMF_AXPY(double)
-    /* Four in one pass, added in order: y = (((y + a0 x0) + a1 x1) + a2 x2) + a3 x3,
-       the same roundings as four axpys with a quarter of the loads and stores of y;
-       over kp entries, kp a multiple of 32 bytes' worth (8 floats, 4
-       doubles): whole vectors, no scalar tail. y is a padded accumulator; the x rows
-       may be read past their k entries (the caller makes sure that memory is the
-       factor's), and those lanes are never stored into the result. */
-    #define NMF_AXPY4_PADDED(T)                                                       \
-    static inline void nmf_axpy4_padded_##T(T *restrict y, T a0, const T *restrict x0, \
-                                            T a1, const T *restrict x1, T a2,        \
-                                            const T *restrict x2, T a3,              \
-                                            const T *restrict x3, Py_ssize_t kp) {   \
-        for (Py_ssize_t c = 0; c < kp; c += 32 / sizeof(T))                           \
-            for (Py_ssize_t j = c; j < c + 32 / (Py_ssize_t) sizeof(T); j++)          \
-                y[j] = (((y[j] + a0 * x0[j]) + a1 * x1[j]) + a2 * x2[j]) + a3 * x3[j]; \
-    }
-    NMF_AXPY4_PADDED(float)
-    NMF_AXPY4_PADDED(double)
     """
     void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
     void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
-    void nmf_axpy4_padded_float(float *y, float a0, const float *x0, float a1,
-                                const float *x1, float a2, const float *x2, float a3,
-                                const float *x3, Py_ssize_t kp) noexcept nogil
-    void nmf_axpy4_padded_double(double *y, double a0, const double *x0, double a1,
-                                 const double *x1, double a2, const double *x2,
-                                 double a3, const double *x3, Py_ssize_t kp) noexcept nogil
     void nmf_axpy2_float(float *y0, float a0, float *y1, float a1, const float *x,
                          Py_ssize_t k) noexcept nogil
     void nmf_axpy2_double(double *y0, double a0, double *y1, double a1, const double *x,
@@ -180,46 +157,49 @@ cdef inline void _axpy2(floating *y0, floating a0, floating *y1, floating a1,
         nmf_axpy2_double(y0, a0, y1, a1, x, k)
 
 
-cdef inline void _axpy4_padded(floating *y, const floating *a, const floating *x0,
-                               const floating *x1, const floating *x2,
-                               const floating *x3, Py_ssize_t kp) noexcept nogil:
+cdef extern from "_sparse_gather.h":
+    Py_ssize_t nmf_gather_rows_float_int32_t(
+        const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
+        Py_ssize_t r1, const float *F, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t last_padded, float *out) noexcept nogil
+    Py_ssize_t nmf_gather_rows_float_int64_t(
+        const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
+        Py_ssize_t r1, const float *F, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t last_padded, float *out) noexcept nogil
+    Py_ssize_t nmf_gather_rows_double_int32_t(
+        const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
+        Py_ssize_t r1, const double *F, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t last_padded, double *out) noexcept nogil
+    Py_ssize_t nmf_gather_rows_double_int64_t(
+        const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
+        Py_ssize_t r1, const double *F, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t last_padded, double *out) noexcept nogil
+    Py_ssize_t nmf_gather_last_padded(Py_ssize_t n_cols, Py_ssize_t k,
+                                      Py_ssize_t itemsize) noexcept nogil
+
+
+cdef inline Py_ssize_t _gather_rows(const floating *data, const index_t *indices,
+                                    const index_t *indptr, Py_ssize_t r0, Py_ssize_t r1,
+                                    const floating *F, Py_ssize_t n_cols, Py_ssize_t k,
+                                    Py_ssize_t last_padded, floating *out) noexcept nogil:
     if floating is float:
-        nmf_axpy4_padded_float(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, kp)
-    else:
-        nmf_axpy4_padded_double(y, a[0], x0, a[1], x1, a[2], x2, a[3], x3, kp)
-
-
-cdef Py_ssize_t _gather_row(const floating[::1] data, const index_t[::1] indices,
-                            Py_ssize_t p, Py_ssize_t end, const floating *F,
-                            Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kp,
-                            Py_ssize_t last_padded, floating *acc,
-                            floating *row) noexcept nogil:
-    """row = the entries p to end of A times F, summed in acc (see csr_times); returns
-    the number of entries whose index is outside [0, n_cols), which are left out."""
-    cdef Py_ssize_t c, c0, c1, c2, c3
-    cdef Py_ssize_t bad = 0
-    for c in range(kp):
-        acc[c] = 0
-    while p + 4 <= end:     # four entries per pass over the row, in order
-        c0 = indices[p]
-        c1 = indices[p + 1]
-        c2 = indices[p + 2]
-        c3 = indices[p + 3]
-        if (c0 < 0 or c0 > last_padded or c1 < 0 or c1 > last_padded or c2 < 0
-                or c2 > last_padded or c3 < 0 or c3 > last_padded):
-            break           # left to the one-by-one loop, which checks them
-        _axpy4_padded(acc, &data[p], F + c0 * k, F + c1 * k, F + c2 * k, F + c3 * k, kp)
-        p = p + 4
-    while p < end:
-        c0 = indices[p]
-        if c0 < 0 or c0 >= n_cols:
-            bad += 1
+        if index_t is int32_t:
+            return nmf_gather_rows_float_int32_t(data, indices, indptr, r0, r1, F, n_cols,
+                                                 k, last_padded, out)
         else:
-            _axpy(acc, data[p], F + c0 * k, k)
-        p = p + 1
-    for c in range(k):
-        row[c] = acc[c]
-    return bad
+            return nmf_gather_rows_float_int64_t(data, indices, indptr, r0, r1, F, n_cols,
+                                                 k, last_padded, out)
+    else:
+        if index_t is int32_t:
+            return nmf_gather_rows_double_int32_t(data, indices, indptr, r0, r1, F, n_cols,
+                                                  k, last_padded, out)
+        else:
+            return nmf_gather_rows_double_int64_t(data, indices, indptr, r0, r1, F, n_cols,
+                                                  k, last_padded, out)
+
+
+cdef enum:
+    GATHER_BLOCK_ROWS = 64  # csr_times hands rows to the threads in blocks of this many
 
 
 def csr_times(
@@ -242,20 +222,17 @@ def csr_times(
     # Tens of thousands of threads make OpenMP abort; any but one hang a forked child.
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
-    # Each row is summed in a zeroed accumulator of kp >= k entries, whole vectors of
-    # 32 bytes (no scalar tail for the last k % 8 floats or k % 4 doubles), and its
-    # first k entries copied out: the same operations on those entries, the same bits.
-    # A factor row is then read kp entries long, which stays inside the factor for
-    # columns up to last_padded; the last few go one by one.
-    cdef Py_ssize_t chunk = 32 // sizeof(floating)
-    cdef Py_ssize_t kp = (k + chunk - 1) // chunk * chunk
-    cdef Py_ssize_t last_padded = (n_cols * k - kp) // k if n_cols * k >= kp else -1
-    cdef floating[:, ::1] accumulators = np.empty(
-        (n_threads, kp + 64 // sizeof(floating)), dtype=np.asarray(out).dtype)
+    cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
+    # Rows are summed in registers, reading factor rows whole vectors long (see
+    # nmf/_sparse_gather.h): up to this column that stays inside the factor.
+    cdef Py_ssize_t last_padded = nmf_gather_last_padded(n_cols, k, sizeof(floating))
+    cdef Py_ssize_t block, n_blocks = (n_rows + GATHER_BLOCK_ROWS - 1) // GATHER_BLOCK_ROWS
     with nogil:
-        for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
-            bad += _gather_row(data, indices, indptr[i], indptr[i + 1], F, n_cols, k, kp,
-                               last_padded, &accumulators[threadid(), 0], &out[i, 0])
+        for block in prange(n_blocks, num_threads=n_threads, schedule="guided"):
+            bad += _gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
+                                min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, n_cols,
+                                k, last_padded, &out[0, 0])
     _check_indices_found(bad, n_cols)
 
 

@@ -1,15 +1,14 @@
 """The dense kernels (X @ F, X.T @ F and F^T F on fused multiply-adds) against NumPy,
 every variant this processor runs (AVX2, AVX-512), each alike."""
-import ctypes
 import importlib
-import mmap
-import sys
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf._cpu import has_avx2, has_avx512f, has_fma
+
+from _guard import at_page_end
 
 
 def _variants():
@@ -107,28 +106,6 @@ def test_empty_dimensions(dense_fast):
     dense_fast.dense_times(np.ones((0, 4)), False, np.ones((4, 2)), np.empty((0, 2)))
 
 
-def _at_page_end(array):
-    """A copy of `array` whose last byte is the last one before an unreadable page, or
-    None where that cannot be arranged (not Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    page = mmap.PAGESIZE
-    size = array.nbytes
-    pages = (size + page - 1) // page + 1
-    region = mmap.mmap(-1, pages * page, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-    start = ctypes.addressof(ctypes.c_char.from_buffer(region))
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    if libc.mprotect(start + (pages - 1) * page, page, 0) != 0:
-        return None
-    offset = (pages - 1) * page - size
-    copy = np.ndarray(array.shape, array.dtype, buffer=region, offset=offset,
-                      order="F" if array.flags.f_contiguous and not array.flags.c_contiguous
-                      else "C")
-    copy[...] = array       # (the array holds the mapping through its buffer)
-    return copy
-
-
 @pytest.mark.parametrize("dense_fast", VARIANTS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -141,7 +118,7 @@ def test_no_read_past_the_operands(dense_fast, dtype, order, transpose, k):
     X = np.asarray(rng.random((37, 70)), dtype=dtype, order=order)
     depth, rows = (37, 70) if transpose else (70, 37)
     factor = rng.random((depth, k)).astype(dtype)
-    guarded_X, guarded_factor = _at_page_end(X), _at_page_end(factor)
+    guarded_X, guarded_factor = at_page_end(X), at_page_end(factor)
     if guarded_X is None or guarded_factor is None:
         pytest.skip("no guard pages here")
     out = np.empty((rows, k), dtype)
@@ -215,7 +192,7 @@ def test_gram_reads_nothing_past_the_factor(dense_fast, dtype, r, k):
     """Rows are read in whole vectors, past their end into the next row; next to an
     unreadable page, a read past the factor's last row would crash this test."""
     F = np.random.default_rng(r + k).random((r, k)).astype(dtype)
-    guarded = _at_page_end(F)
+    guarded = at_page_end(F)
     if guarded is None:
         pytest.skip("no guard pages here")
     out = np.empty((k, k), dtype)

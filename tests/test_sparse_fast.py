@@ -1,10 +1,15 @@
 """The compiled sparse products against dense NumPy, on every storage variant."""
+import importlib
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from nmf._cpu import has_avx2
 from nmf._sparse_fast import csr_inner_lowrank, csr_t_times, csr_times
+
+from _guard import at_page_end
 
 TOL = {np.float32: 1e-5, np.float64: 1e-13}
 
@@ -112,14 +117,15 @@ def test_empty_rows_columns_and_matrix():
 
 
 @pytest.mark.parametrize("kernel", [csr_times, csr_t_times])
-def test_out_of_range_indices_raise(kernel):
+@pytest.mark.parametrize("k", [2, 100])    # 100: rows of several chunks in csr_times
+def test_out_of_range_indices_raise(kernel, k):
     data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
     for bad in (5, -1):
         wrong = indices.copy()
         wrong[2] = bad
         n_out, n_in = (6, 5) if kernel is csr_times else (5, 6)
         with pytest.raises(ValueError, match=r"indices must lie in \[0, 5\); 1 entries"):
-            kernel(data, wrong, indptr, np.ones((n_in, 2)), np.empty((n_out, 2)))
+            kernel(data, wrong, indptr, np.ones((n_in, k)), np.empty((n_out, k)))
 
 
 def test_inner_lowrank_out_of_range_index_raises():
@@ -163,9 +169,19 @@ def test_mixed_dtypes_are_rejected():
                   np.empty((37, 2)))
 
 
+def _builds():
+    """The baseline build and, where it is built and runs here, the AVX2 one."""
+    builds = [importlib.import_module("nmf._sparse_fast")]
+    try:
+        avx2 = importlib.import_module("nmf._sparse_fast_avx2")
+    except ImportError:
+        return builds
+    return builds + [avx2] if has_avx2() else builds
+
+
 def _in_order_gather(data, indices, indptr, F):
     """A @ F summed entry by entry in storage order, in F's precision: the order the
-    kernel promises (four entries per pass change nothing, being added in order)."""
+    kernel promises (sums held in registers, chunk by chunk, change nothing)."""
     out = np.zeros((len(indptr) - 1, F.shape[1]), F.dtype)
     for i in range(len(indptr) - 1):
         for p in range(indptr[i], indptr[i + 1]):
@@ -173,18 +189,41 @@ def _in_order_gather(data, indices, indptr, F):
     return out
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 9, 10, 13, 16, 17, 30])
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 9, 10, 13, 16, 17, 30, 31, 32, 33, 63,
+                               64, 65, 100, 129])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype):
-    """The accumulator is padded to whole vectors and factor rows are read past k
-    where that stays inside the factor; the last columns go one by one. Every k and
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_dtype):
+    """Sums are held in chunks of up to 8 vectors (several chunks past 32 doubles or 64
+    floats with AVX2, 16 and 32 without), factor rows read whole vectors long where
+    that stays inside the factor, the last columns through a padded copy. Every k and
     every column (the last ones included, dense rows here) give the in-order sum."""
     data, indices, indptr, _ = _csr_arrays(n_rows=19, n_cols=11, density=0.9, seed=k,
-                                           dtype=dtype, shuffled=True)
+                                           dtype=dtype, index_dtype=index_dtype,
+                                           shuffled=True, duplicates=True)
     F = np.random.default_rng(k).random((11, k)).astype(dtype)
-    for n_threads in (1, 2):
-        out = np.full((19, k), np.nan, dtype)
-        csr_times(data, indices, indptr, F, out, n_threads)
+    expected = _in_order_gather(data, indices, indptr, F)
+    for module in _builds():
+        for n_threads in (1, 2):
+            out = np.full((19, k), np.nan, dtype)
+            module.csr_times(data, indices, indptr, F, out, n_threads)
+            assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 65, 100])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gather_reads_nothing_past_the_factor(k, dtype):
+    """Factor rows are read whole vectors long except near the factor's end; with the
+    factor (and A's arrays) against an unreadable page, a read past it would crash."""
+    data, indices, indptr, _ = _csr_arrays(n_rows=13, n_cols=7, density=1.0, seed=k,
+                                           dtype=dtype)
+    F = np.random.default_rng(k).random((7, k)).astype(dtype)
+    guarded = [at_page_end(a) for a in (data, indices, F)]
+    if any(g is None for g in guarded):
+        pytest.skip("no guard pages here")
+    for module in _builds():
+        out = np.empty((13, k), dtype)
+        module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, 2)
         assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
 
 
