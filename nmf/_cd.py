@@ -53,30 +53,49 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     n, k = W.shape
     m = Ht.shape[0]
     dtype = X.dtype
-    gram = np.empty((k, k), dtype=dtype)
-    cross_W = np.empty((n, k), dtype=dtype)
-    cross_H = np.empty((m, k), dtype=dtype) if update_H else None
-    row_violation = np.empty(max(n, m), dtype=np.float64)
-    row_change = np.empty(max(n, m), dtype=np.float64) if accelerated else None
-    order = np.arange(k, dtype=np.intp)
     dense = not sp.issparse(X)
     threads_W = _threads_for(n, k, n_threads, dense)
     threads_H = _threads_for(m, k, n_threads, dense)
     nnz = n * m if dense else X.nnz
     sweeps_W = _max_sweeps(nnz, n, m, k) if accelerated else 1
     sweeps_H = _max_sweeps(nnz, m, n, k) if accelerated else 1
+    # CSR X, one sweep per update: W's sweep sums its own rows of X @ H.T block by
+    # block (cd_fast.cd_sweep_csr, the same bits), so no n x k cross product is stored.
+    sweep_on_X = not dense and X.format == "csr" and sweeps_W == 1
+    if sweep_on_X:
+        X_arrays = _products.compressed_arrays(X)
+        threads_on_X = _products.threads_for(X.nnz * k + n * k * k, n_threads)
+    gram = np.empty((k, k), dtype=dtype)
+    cross_W = None if sweep_on_X else np.empty((n, k), dtype=dtype)
+    cross_H = np.empty((m, k), dtype=dtype) if update_H else None
+    row_violation = np.empty(max(n, m), dtype=np.float64)
+    row_change = np.empty(max(n, m), dtype=np.float64) if accelerated else None
+    order = np.arange(k, dtype=np.intp)
 
-    def sweep(factor, cross, threads, change):
+    def next_order():
         if shuffle:
             order[:] = rng.permutation(k)
+
+    def sweep(factor, cross, threads, change):
+        next_order()
         return cd_fast.cd_sweep(factor, gram, cross, order, row_violation[: len(factor)],
                                 threads, change)
 
-    def update(factor, other, cross, l1, l2, threads, max_sweeps):
-        """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
+    def set_gram(other, l2):
         _products.gram(other, gram, n_threads)
         if l2:
             gram.flat[:: k + 1] += l2
+
+    def update_W_on_X():
+        """update() of W for CSR X, its cross product summed inside the sweep."""
+        set_gram(Ht, l2_W)
+        next_order()
+        return cd_fast.cd_sweep_csr(W, gram, *X_arrays, Ht, l1_W, order,
+                                    row_violation[:n], threads_on_X)
+
+    def update(factor, other, cross, l1, l2, threads, max_sweeps):
+        """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
+        set_gram(other, l2)
         if l1:
             cross -= l1
         if max_sweeps == 1:
@@ -95,8 +114,11 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     violation_init = None
     converged = False
     for n_iter in range(1, max_iter + 1):
-        _products.X_times(X, Ht, cross_W, n_threads)
-        violation = update(W, Ht, cross_W, l1_W, l2_W, threads_W, sweeps_W)
+        if sweep_on_X:
+            violation = update_W_on_X()
+        else:
+            _products.X_times(X, Ht, cross_W, n_threads)
+            violation = update(W, Ht, cross_W, l1_W, l2_W, threads_W, sweeps_W)
         if update_H:
             _products.Xt_times(X, W, cross_H, n_threads)
             violation += update(Ht, W, cross_H, l1_H, l2_H, threads_H, sweeps_H)

@@ -13,6 +13,9 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport uintptr_t
 
+from nmf._sparse_gather cimport (check_compressed, check_indices_found, gather_last_padded,
+                                 gather_rows, index_t)
+
 from ._threads import thread_limit
 
 cdef extern from "_cd_block.h" nogil:
@@ -46,6 +49,41 @@ cdef inline void _sweep_block(floating *w, const floating *gram, const floating 
                                work + 2 * k * lanes, work + (2 * k + 1) * lanes)
 
 
+def _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows, Py_ssize_t gram_cols,
+                 const Py_ssize_t[::1] order, Py_ssize_t n_violations):
+    """The operand checks both sweeps make."""
+    cdef Py_ssize_t j
+    if gram_rows != k or gram_cols != k:
+        raise ValueError(f"gram must have shape ({k}, {k}); got ({gram_rows}, {gram_cols}).")
+    if order.shape[0] != k:
+        raise ValueError(f"order must have {k} entries; got {order.shape[0]}.")
+    if n_violations != n:
+        raise ValueError(f"row_violation must have {n} entries; got {n_violations}.")
+    for j in range(k):
+        if order[j] < 0 or order[j] >= k:
+            raise ValueError(f"order must hold component indices in [0, {k}); got {order[j]}.")
+
+
+cdef Py_ssize_t _threads_for_blocks(Py_ssize_t n_threads, Py_ssize_t n_blocks):
+    # More threads than blocks is waste; tens of thousands make OpenMP abort the process
+    # (and their lane buffers exhaust memory), and any but one hang a forked child.
+    return max(1, min(n_threads, n_blocks, thread_limit()))
+
+
+cdef Py_ssize_t _lane_stride(Py_ssize_t k, Py_ssize_t lanes, Py_ssize_t itemsize):
+    """Entries of each thread's work memory: the block's transposed rows of W and cross,
+    its rows' violations and changes, rounded up to whole cache lines plus one line of
+    gap (from an aligned start vector loads never split a line, and no line is written
+    by two threads)."""
+    cdef Py_ssize_t line = LINE_BYTES // itemsize
+    return ((2 * k + 2) * lanes + line - 1) // line * line + line
+
+
+cdef inline floating *_line_aligned(floating *memory) noexcept:
+    """The first cache-line boundary in memory (which has LINE_BYTES to spare)."""
+    return memory + (-<uintptr_t> memory) % LINE_BYTES // sizeof(floating)
+
+
 def vector_extensions():
     """True when the block sweep was compiled on GNU C vector extensions (False: plain
     C loops, the build of -Dvector_extensions=disabled or another compiler)."""
@@ -73,34 +111,19 @@ def cd_sweep(
     cdef Py_ssize_t lanes = NMF_LANES_FLOAT if floating is float else NMF_LANES_DOUBLE
     cdef double total = 0
     cdef bint keep_change = row_change is not None
-    if gram.shape[0] != k or gram.shape[1] != k:
-        raise ValueError(f"gram must have shape ({k}, {k}); got {tuple(gram.shape)[:2]}.")
     if cross.shape[0] != n or cross.shape[1] != k:
         raise ValueError(f"cross must have shape ({n}, {k}); got {tuple(cross.shape)[:2]}.")
-    if order.shape[0] != k:
-        raise ValueError(f"order must have {k} entries; got {order.shape[0]}.")
-    if row_violation.shape[0] != n:
-        raise ValueError(f"row_violation must have {n} entries; got {row_violation.shape[0]}.")
     if keep_change and row_change.shape[0] != n:
         raise ValueError(f"row_change must have {n} entries; got {row_change.shape[0]}.")
-    for j in range(k):
-        if order[j] < 0 or order[j] >= k:
-            raise ValueError(f"order must hold component indices in [0, {k}); got {order[j]}.")
+    _check_sweep(n, k, gram.shape[0], gram.shape[1], order, row_violation.shape[0])
     if n == 0 or k == 0:
         return 0.0
     cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
-    # More threads than blocks is waste; tens of thousands make OpenMP abort the process
-    # (and their lane buffers exhaust memory), and any but one hang a forked child.
-    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
-    # Per thread: the block's transposed rows of W and cross, its rows' violations and
-    # changes, rounded up to whole cache lines plus one line of gap, from an aligned
-    # start (vector loads never split a line; no line is written by two threads).
-    cdef Py_ssize_t line = LINE_BYTES // sizeof(floating)
-    cdef Py_ssize_t stride = ((2 * k + 2) * lanes + line - 1) // line * line + line
-    cdef floating[::1] lane_memory = np.empty(n_threads * stride + line,
+    n_threads = _threads_for_blocks(n_threads, n_blocks)
+    cdef Py_ssize_t stride = _lane_stride(k, lanes, sizeof(floating))
+    cdef floating[::1] lane_memory = np.empty(n_threads * stride + LINE_BYTES,
                                               dtype=np.asarray(W).dtype)
-    cdef floating *lane_work = &lane_memory[0]
-    lane_work += (-<uintptr_t> lane_work) % LINE_BYTES // sizeof(floating)
+    cdef floating *lane_work = _line_aligned(&lane_memory[0])
     cdef floating *work
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
@@ -115,4 +138,69 @@ def cd_sweep(
                     row_change[i + j] = work[(2 * k + 1) * lanes + j]
         for i in range(n):          # fixed order: the same total for any thread count
             total += row_violation[i]
+    return total
+
+
+def cd_sweep_csr(
+    floating[:, ::1] W not None,             # (n, k) factor, updated in place
+    const floating[:, ::1] gram not None,    # (k, k) Ht.T @ Ht, + l2 on the diagonal
+    const floating[::1] data not None,       # X (n x m) as CSR: values,
+    const index_t[::1] indices not None,     #   their columns,
+    const index_t[::1] indptr not None,      #   and the row starts (n + 1,)
+    const floating[:, ::1] Ht not None,      # (m, k) the other factor, transposed
+    double l1,                               # subtracted from every entry of X @ Ht
+    const Py_ssize_t[::1] order not None,    # (k,) component visiting order
+    double[::1] row_violation not None,      # (n,) work buffer
+    int n_threads=1,
+):
+    """cd_sweep(W, gram, X @ Ht - l1, order, row_violation, n_threads) without the
+    n x k cross product: each block's rows of X @ Ht are summed right before the block
+    is swept, into the thread's work memory (nmf/_sparse_gather.h, as csr_times: the
+    same sums, so the same bits). One pass less over an n x k array, and no such
+    array. Raises ValueError for X's arrays as csr_times does.
+    """
+    cdef Py_ssize_t i, j, b, rows, n = W.shape[0], k = W.shape[1], m = Ht.shape[0]
+    cdef Py_ssize_t lanes = NMF_LANES_FLOAT if floating is float else NMF_LANES_DOUBLE
+    cdef Py_ssize_t bad = 0
+    cdef double total = 0
+    if Ht.shape[1] != k:
+        raise ValueError(f"Ht must have {k} columns like W; got {Ht.shape[1]}.")
+    _check_sweep(n, k, gram.shape[0], gram.shape[1], order, row_violation.shape[0])
+    check_compressed(data.shape[0], indices.shape[0], indptr, n)
+    if n == 0 or k == 0:
+        return 0.0
+    cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
+    n_threads = _threads_for_blocks(n_threads, n_blocks)
+    # Each thread's work memory as cd_sweep's, then its block's rows of X @ Ht - l1 in
+    # whole cache lines and one line of gap.
+    cdef Py_ssize_t line = LINE_BYTES // sizeof(floating)
+    cdef Py_ssize_t cross_start = _lane_stride(k, lanes, sizeof(floating))
+    cdef Py_ssize_t stride = cross_start + (lanes * k + line - 1) // line * line + line
+    cdef floating[::1] lane_memory = np.empty(n_threads * stride + LINE_BYTES,
+                                              dtype=np.asarray(W).dtype)
+    cdef floating *lane_work = _line_aligned(&lane_memory[0])
+    cdef floating *work
+    cdef floating *cross
+    cdef floating shift = <floating> l1
+    cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const floating *F = &Ht[0, 0] if m > 0 else NULL
+    cdef Py_ssize_t last_padded = gather_last_padded(m, k, sizeof(floating))
+    with nogil:
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            i = b * lanes
+            rows = min(lanes, n - i)
+            work = lane_work + threadid() * stride
+            cross = work + cross_start
+            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, m, k, last_padded,
+                               cross)
+            if shift != 0:
+                for j in range(rows * k):
+                    cross[j] = cross[j] - shift
+            _sweep_block(&W[i, 0], &gram[0, 0], cross, &order[0], k, lanes, rows, work)
+            for j in range(rows):
+                row_violation[i + j] = work[2 * k * lanes + j]
+        for i in range(n):          # fixed order: the same total for any thread count
+            total += row_violation[i]
+    check_indices_found(bad, m)
     return total

@@ -14,7 +14,7 @@ from . import _gram_fast as gram_fast
 from ._kernels import dense_fast, sparse_fast
 
 
-def _compressed(X):
+def compressed_arrays(X):
     """X's (data, indices, indptr), indptr in the indices' integer type.
 
     scipy keeps both in one type; should they differ, indptr (one entry per row) is
@@ -64,9 +64,9 @@ def _sparse_times(X, gather, factor, out, n_threads):
     (csr_times) when `gather`, else a scatter (csr_t_times)."""
     threads = threads_for(X.nnz * out.shape[1], n_threads)
     if gather:
-        sparse_fast.csr_times(*_compressed(X), factor, out, threads)
+        sparse_fast.csr_times(*compressed_arrays(X), factor, out, threads)
     else:
-        sparse_fast.csr_t_times(*_compressed(X), factor, out, threads,
+        sparse_fast.csr_t_times(*compressed_arrays(X), factor, out, threads,
                                 X.has_sorted_indices)
 
 
@@ -124,9 +124,11 @@ def squared_residual(X, W, Ht, n_threads=1):
         Ht = np.ascontiguousarray(Ht, dtype=X.dtype)
         threads = threads_for(X.nnz * W.shape[1], n_threads)
         if X.format == "csr":
-            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), W, Ht, np.empty(n), threads)
+            cross = sparse_fast.csr_inner_lowrank(*compressed_arrays(X), W, Ht, np.empty(n),
+                                                  threads)
         else:
-            cross = sparse_fast.csr_inner_lowrank(*_compressed(X), Ht, W, np.empty(m), threads)
+            cross = sparse_fast.csr_inner_lowrank(*compressed_arrays(X), Ht, W, np.empty(m),
+                                                  threads)
         k = W.shape[1]
         grams = np.empty((2, k, k), X.dtype)
         gram(W, grams[0], n_threads)

@@ -17,43 +17,17 @@ the same for any thread count:
 import numpy as np
 
 from cython cimport floating
-from cython.parallel cimport prange, threadid
-from libc.stdint cimport int32_t, int64_t
+from cython.parallel cimport prange
+
+from nmf._sparse_gather cimport (check_compressed, check_indices_found, gather_last_padded,
+                                 gather_rows, index_t)
 
 from ._threads import thread_limit
-
-ctypedef fused index_t:
-    int32_t
-    int64_t
-
-
-cdef int _check_compressed(Py_ssize_t nnz, Py_ssize_t n_indices,
-                           const index_t[::1] indptr, Py_ssize_t n_rows) except -1:
-    """indices must have nnz entries like data; indptr n_rows + 1 non-decreasing
-    entries within [0, nnz]."""
-    cdef Py_ssize_t i
-    if n_indices != nnz:
-        raise ValueError(f"indices must have {nnz} entries like data; got {n_indices}.")
-    if indptr.shape[0] != n_rows + 1:
-        raise ValueError(f"indptr must have {n_rows + 1} entries; got {indptr.shape[0]}.")
-    if indptr[0] < 0 or indptr[n_rows] > nnz:
-        raise ValueError(f"indptr must run within [0, {nnz}]; got {indptr[0]} to"
-                         f" {indptr[n_rows]}.")
-    for i in range(n_rows):
-        if indptr[i] > indptr[i + 1]:
-            raise ValueError(f"indptr must be non-decreasing; it drops at position {i}.")
-    return 0
 
 
 def _check_columns(name, Py_ssize_t columns, Py_ssize_t k, like):
     if columns != k:
         raise ValueError(f"{name} must have {k} columns like {like}; got {columns}.")
-
-
-def _check_indices_found(Py_ssize_t bad, Py_ssize_t n_cols):
-    """After a kernel's loop, which counts the indices outside [0, n_cols)."""
-    if bad:
-        raise ValueError(f"indices must lie in [0, {n_cols}); {bad} entries do not.")
 
 
 def _check_apart(out, factor):
@@ -157,47 +131,6 @@ cdef inline void _axpy2(floating *y0, floating a0, floating *y1, floating a1,
         nmf_axpy2_double(y0, a0, y1, a1, x, k)
 
 
-cdef extern from "_sparse_gather.h":
-    Py_ssize_t nmf_gather_rows_float_int32_t(
-        const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
-        Py_ssize_t r1, const float *F, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t last_padded, float *out) noexcept nogil
-    Py_ssize_t nmf_gather_rows_float_int64_t(
-        const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
-        Py_ssize_t r1, const float *F, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t last_padded, float *out) noexcept nogil
-    Py_ssize_t nmf_gather_rows_double_int32_t(
-        const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
-        Py_ssize_t r1, const double *F, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t last_padded, double *out) noexcept nogil
-    Py_ssize_t nmf_gather_rows_double_int64_t(
-        const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
-        Py_ssize_t r1, const double *F, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t last_padded, double *out) noexcept nogil
-    Py_ssize_t nmf_gather_last_padded(Py_ssize_t n_cols, Py_ssize_t k,
-                                      Py_ssize_t itemsize) noexcept nogil
-
-
-cdef inline Py_ssize_t _gather_rows(const floating *data, const index_t *indices,
-                                    const index_t *indptr, Py_ssize_t r0, Py_ssize_t r1,
-                                    const floating *F, Py_ssize_t n_cols, Py_ssize_t k,
-                                    Py_ssize_t last_padded, floating *out) noexcept nogil:
-    if floating is float:
-        if index_t is int32_t:
-            return nmf_gather_rows_float_int32_t(data, indices, indptr, r0, r1, F, n_cols,
-                                                 k, last_padded, out)
-        else:
-            return nmf_gather_rows_float_int64_t(data, indices, indptr, r0, r1, F, n_cols,
-                                                 k, last_padded, out)
-    else:
-        if index_t is int32_t:
-            return nmf_gather_rows_double_int32_t(data, indices, indptr, r0, r1, F, n_cols,
-                                                  k, last_padded, out)
-        else:
-            return nmf_gather_rows_double_int64_t(data, indices, indptr, r0, r1, F, n_cols,
-                                                  k, last_padded, out)
-
-
 cdef enum:
     GATHER_BLOCK_ROWS = 64  # csr_times hands rows to the threads in blocks of this many
 
@@ -215,7 +148,7 @@ def csr_times(
     cdef Py_ssize_t i
     cdef Py_ssize_t bad = 0
     _check_columns("out", out.shape[1], k, "factor")
-    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
+    check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_rows == 0 or k == 0:
         return
     _check_apart(out, factor)
@@ -226,14 +159,14 @@ def csr_times(
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     # Rows are summed in registers, reading factor rows whole vectors long (see
     # nmf/_sparse_gather.h): up to this column that stays inside the factor.
-    cdef Py_ssize_t last_padded = nmf_gather_last_padded(n_cols, k, sizeof(floating))
+    cdef Py_ssize_t last_padded = gather_last_padded(n_cols, k, sizeof(floating))
     cdef Py_ssize_t block, n_blocks = (n_rows + GATHER_BLOCK_ROWS - 1) // GATHER_BLOCK_ROWS
     with nogil:
         for block in prange(n_blocks, num_threads=n_threads, schedule="guided"):
-            bad += _gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
+            bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
                                 min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, n_cols,
                                 k, last_padded, &out[0, 0])
-    _check_indices_found(bad, n_cols)
+    check_indices_found(bad, n_cols)
 
 
 cdef Py_ssize_t _scatter_part(const floating[::1] data, const index_t[::1] indices,
@@ -313,7 +246,7 @@ def csr_t_times(
     cdef Py_ssize_t bad = 0
     cdef bint search
     _check_columns("out", out.shape[1], k, "factor")
-    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
+    check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if n_cols == 0 or k == 0:
         return
     _check_apart(out, factor)
@@ -327,7 +260,7 @@ def csr_t_times(
             bad += _scatter_part(data, indices, indptr, F, O, n_cols, k,
                                  part * n_cols // n_parts,
                                  (part + 1) * n_cols // n_parts, search, part == 0)
-    _check_indices_found(bad, n_cols)
+    check_indices_found(bad, n_cols)
 
 
 def csr_inner_lowrank(
@@ -351,7 +284,7 @@ def csr_inner_lowrank(
     _check_columns("Ht", Ht.shape[1], k, "W")
     if row_sums.shape[0] != n_rows:
         raise ValueError(f"row_sums must have {n_rows} entries; got {row_sums.shape[0]}.")
-    _check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
+    check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))  # as in csr_times
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
@@ -368,5 +301,5 @@ def csr_inner_lowrank(
             row_sums[i] = row_sum
         for i in range(n_rows):
             total += row_sums[i]
-    _check_indices_found(bad, n_cols)
+    check_indices_found(bad, n_cols)
     return total

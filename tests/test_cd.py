@@ -177,3 +177,18 @@ def test_canonical_small_example():
     W = model.fit_transform(X)
     assert_allclose(W @ model.components_, X, atol=2e-3)
     assert model.reconstruction_err_ < 2e-3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csr_and_csc_X_give_the_same_bits(dtype):
+    """With CSR X the W sweep sums its rows of X @ H.T itself, block by block; with
+    CSC X they are stored first. Each entry is summed in the same order either way
+    (sorted indices), so the factors agree bit for bit, L1 and shuffling included."""
+    X, W0, H0 = _problem(density=0.2, n=300, m=40, seed=3)
+    X = X.astype(dtype)
+    options = dict(max_iter=15, alpha=0.1, l1_ratio=0.5, regularization="both",
+                   shuffle=True, random_state=0)
+    W_r, H_r, _ = _custom(X.tocsr(), W0.astype(dtype), H0.astype(dtype), **options)
+    W_c, H_c, _ = _custom(X.tocsc(), W0.astype(dtype), H0.astype(dtype), **options)
+    assert_array_equal(W_r, W_c)
+    assert_array_equal(H_r, H_c)

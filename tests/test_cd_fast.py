@@ -1,12 +1,27 @@
+import importlib
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf._cd_fast import cd_sweep
+from nmf._cd_fast import cd_sweep, cd_sweep_csr
+from nmf._cpu import has_avx2
+from nmf._sparse_fast import csr_times
 
 from _reference import hals_sweep
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def _builds():
+    """The baseline build and, where it is built and runs here, the AVX2 one."""
+    builds = [importlib.import_module("nmf._cd_fast")]
+    try:
+        avx2 = importlib.import_module("nmf._cd_fast_avx2")
+    except ImportError:
+        return builds
+    return builds + [avx2] if has_avx2() else builds
 
 
 def _problem(dtype, n=30, k=4, m=20, seed=0):
@@ -81,3 +96,81 @@ def test_cd_sweep_rejects_mixed_dtypes_and_layouts():
     with pytest.raises((ValueError, TypeError)):
         cd_sweep(W, gram, cross, order.astype(np.int32), buffer)
 
+
+
+def _csr_problem(dtype, index_dtype, n, m, k, seed):
+    """W, gram, X as CSR (unsorted, repeated indices; some empty rows) and Ht."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, m, density=0.3, format="csr", random_state=seed, dtype=np.float64)
+    X.data = X.data.astype(dtype)
+    X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+    for i in range(0, n, 3):                # shuffle some rows' entries
+        span = slice(X.indptr[i], X.indptr[i + 1])
+        perm = rng.permutation(X.indptr[i + 1] - X.indptr[i])
+        X.data[span], X.indices[span] = X.data[span][perm], X.indices[span][perm]
+    if X.nnz > 1:
+        X.indices[1] = X.indices[0]         # a repeated index: both entries count
+    W, Ht = rng.random((n, k)).astype(dtype), rng.random((m, k)).astype(dtype)
+    W[rng.random(W.shape) < 0.2] = 0
+    return W, (Ht.T @ Ht).astype(dtype), X, Ht
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 70])
+@pytest.mark.parametrize("l1", [0.0, 0.3])
+def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtype, k, l1):
+    """Summing X @ Ht block by block inside the sweep gives the bits of csr_times'
+    X @ Ht, minus l1 as NumPy subtracts it, swept by cd_sweep: for every build, thread
+    count and block shape (n = 101: a partial last block)."""
+    W, gram, X, Ht = _csr_problem(dtype, index_dtype, n=101, m=23, k=k, seed=k)
+    cross = np.empty((101, k), dtype)
+    csr_times(X.data, X.indices, X.indptr, Ht, cross)
+    cross -= l1
+    order = np.random.default_rng(k).permutation(k).astype(np.intp)
+    expected = W.copy()
+    expected_violation = cd_sweep(expected, gram, cross, order, np.empty(101))
+    for module in _builds():
+        for n_threads in (1, 2, 3):
+            swept = W.copy()
+            violation = module.cd_sweep_csr(swept, gram, X.data, X.indices, X.indptr, Ht,
+                                            l1, order, np.empty(101), n_threads)
+            assert_array_equal(swept, expected)
+            assert violation == expected_violation
+
+
+def test_cd_sweep_csr_empty_and_read_only_operands():
+    W, gram, X, Ht = _csr_problem(np.float64, np.int32, n=10, m=6, k=3, seed=0)
+    for a in (gram, X.data, X.indices, X.indptr, Ht):
+        a.setflags(write=False)
+    order = np.arange(3, dtype=np.intp)
+    cd_sweep_csr(W, gram, X.data, X.indices, X.indptr, Ht, 0.0, order, np.empty(10))
+    empty = sp.csr_array((10, 6))
+    before = W.copy()
+    cd_sweep_csr(W, gram, empty.data, empty.indices.astype(np.int32),
+                 empty.indptr.astype(np.int32), Ht, 0.0, order, np.empty(10))
+    assert np.isfinite(W).all() and (W <= before).all()     # no data: W only shrinks
+    assert cd_sweep_csr(np.empty((0, 3)), gram, empty.data[:0], empty.indices[:0],
+                        np.zeros(1, np.int32), Ht, 0.0, order, np.empty(0)) == 0.0
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(Ht=np.ones((6, 4))), "Ht must have 3 columns"),
+    (dict(gram=np.ones((4, 4))), "gram must have shape"),
+    (dict(row_violation=np.empty(9)), "row_violation must have 10"),
+    (dict(order=np.array([0, 1, 3], dtype=np.intp)), "order must hold"),
+    (dict(indptr=np.arange(10, dtype=np.int32)), "indptr must have 11 entries"),
+    (dict(indices=np.zeros(1, dtype=np.int32)), "indices must have"),
+    (dict(bad_index=6), r"indices must lie in \[0, 6\); 1 entries"),
+    (dict(bad_index=-1), r"indices must lie in \[0, 6\); 1 entries"),
+])
+def test_cd_sweep_csr_rejects_bad_operands(change, message):
+    W, gram, X, Ht = _csr_problem(np.float64, np.int32, n=10, m=6, k=3, seed=0)
+    args = dict(W=W, gram=gram, data=X.data, indices=X.indices, indptr=X.indptr, Ht=Ht,
+                l1=0.0, order=np.arange(3, dtype=np.intp), row_violation=np.empty(10))
+    if "bad_index" in change:
+        args["indices"] = X.indices.copy()
+        args["indices"][4] = change.pop("bad_index")
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        cd_sweep_csr(**args)
