@@ -59,15 +59,18 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     nnz = n * m if dense else X.nnz
     sweeps_W = _max_sweeps(nnz, n, m, k) if accelerated else 1
     sweeps_H = _max_sweeps(nnz, m, n, k) if accelerated else 1
-    # CSR X, one sweep per update: W's sweep sums its own rows of X @ H.T block by
-    # block (cd_fast.cd_sweep_csr, the same bits), so no n x k cross product is stored.
-    sweep_on_X = not dense and X.format == "csr" and sweeps_W == 1
-    if sweep_on_X:
+    # Sparse X, one sweep per update: the factor whose rows are X's compressed rows (W
+    # for CSR X, H.T for CSC X) sums its cross product block by block inside its sweep
+    # (cd_fast.cd_sweep_csr, the same bits); that n x k or m x k array is not stored.
+    W_on_X = not dense and X.format == "csr" and sweeps_W == 1
+    H_on_X = not dense and X.format == "csc" and sweeps_H == 1 and update_H
+    if W_on_X or H_on_X:
         X_arrays = _products.compressed_arrays(X)
-        threads_on_X = _products.threads_for(X.nnz * k + n * k * k, n_threads)
+        rows = n if W_on_X else m
+        threads_on_X = _products.threads_for(X.nnz * k + rows * k * k, n_threads)
     gram = np.empty((k, k), dtype=dtype)
-    cross_W = None if sweep_on_X else np.empty((n, k), dtype=dtype)
-    cross_H = np.empty((m, k), dtype=dtype) if update_H else None
+    cross_W = None if W_on_X else np.empty((n, k), dtype=dtype)
+    cross_H = np.empty((m, k), dtype=dtype) if update_H and not H_on_X else None
     row_violation = np.empty(max(n, m), dtype=np.float64)
     row_change = np.empty(max(n, m), dtype=np.float64) if accelerated else None
     order = np.arange(k, dtype=np.intp)
@@ -86,12 +89,13 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         if l2:
             gram.flat[:: k + 1] += l2
 
-    def update_W_on_X():
-        """update() of W for CSR X, its cross product summed inside the sweep."""
-        set_gram(Ht, l2_W)
+    def update_on_X(factor, other, l1, l2):
+        """update() of the factor whose rows are X's compressed rows, one sweep, its
+        cross product summed inside the sweep."""
+        set_gram(other, l2)
         next_order()
-        return cd_fast.cd_sweep_csr(W, gram, *X_arrays, Ht, l1_W, order,
-                                    row_violation[:n], threads_on_X)
+        return cd_fast.cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
+                                    row_violation[: len(factor)], threads_on_X)
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):
         """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
@@ -114,12 +118,14 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     violation_init = None
     converged = False
     for n_iter in range(1, max_iter + 1):
-        if sweep_on_X:
-            violation = update_W_on_X()
+        if W_on_X:
+            violation = update_on_X(W, Ht, l1_W, l2_W)
         else:
             _products.X_times(X, Ht, cross_W, n_threads)
             violation = update(W, Ht, cross_W, l1_W, l2_W, threads_W, sweeps_W)
-        if update_H:
+        if H_on_X:
+            violation += update_on_X(Ht, W, l1_H, l2_H)
+        elif update_H:
             _products.Xt_times(X, W, cross_H, n_threads)
             violation += update(Ht, W, cross_H, l1_H, l2_H, threads_H, sweeps_H)
         if violation_init is None:

@@ -181,9 +181,10 @@ def test_canonical_small_example():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_csr_and_csc_X_give_the_same_bits(dtype):
-    """With CSR X the W sweep sums its rows of X @ H.T itself, block by block; with
-    CSC X they are stored first. Each entry is summed in the same order either way
-    (sorted indices), so the factors agree bit for bit, L1 and shuffling included."""
+    """With CSR X the W sweep sums its rows of X @ H.T itself, block by block, and
+    X.T @ W is stored first; with CSC X the other way round. Each entry is summed in
+    the same order either way (sorted indices), so the factors agree bit for bit, L1
+    and shuffling included."""
     X, W0, H0 = _problem(density=0.2, n=300, m=40, seed=3)
     X = X.astype(dtype)
     options = dict(max_iter=15, alpha=0.1, l1_ratio=0.5, regularization="both",
