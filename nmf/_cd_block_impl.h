@@ -1,6 +1,6 @@
 /* One instance of the block sweep, for the type NMF_T (see _cd_block.h, which includes
- * this file once per floating type with NMF_T, NMF_MASK_T, NMF_FABS and NMF_NAME set,
- * and #undefs them at its end). */
+ * this file once per floating type with NMF_T, NMF_WIDTH (entries per vector),
+ * NMF_MASK_T, NMF_FABS and NMF_NAME set, and #undefs them at its end). */
 
 #if NMF_VECTOR_EXTENSIONS
 typedef NMF_T NMF_NAME(nmf_vec) __attribute__((vector_size(NMF_VECTOR_BYTES)));
@@ -19,6 +19,57 @@ static inline void NMF_NAME(nmf_store)(NMF_T *p, NMF_NAME(nmf_vec) v)
 }
 #endif
 
+/* dst[c * dst_stride + r] = src[r * src_stride + c] for r < n_rows, c < n_cols. */
+static inline void NMF_NAME(nmf_transpose)(const NMF_T *src, ptrdiff_t src_stride,
+                                           NMF_T *dst, ptrdiff_t dst_stride,
+                                           ptrdiff_t n_rows, ptrdiff_t n_cols)
+{
+    ptrdiff_t r0 = 0, r, c;
+#if NMF_TILE_TRANSPOSE
+    typedef NMF_NAME(nmf_vec) vec;
+    for (; r0 + NMF_WIDTH <= n_rows; r0 += NMF_WIDTH) {
+        ptrdiff_t c0 = 0;
+        for (; c0 + NMF_WIDTH <= n_cols; c0 += NMF_WIDTH) {
+            const NMF_T *s = src + r0 * src_stride + c0;
+            NMF_T *d = dst + c0 * dst_stride + r0;
+#define NMF_LOAD_ROW(i) vec v##i = NMF_NAME(nmf_load)(s + i * src_stride);
+#define NMF_STORE_ROW(i) NMF_NAME(nmf_store)(d + i * dst_stride, v##i);
+#if NMF_WIDTH == 2
+            NMF_LOAD_ROW(0) NMF_LOAD_ROW(1)
+            NMF_INTERLEAVE(v0, v1, 2_1)
+            NMF_STORE_ROW(0) NMF_STORE_ROW(1)
+#elif NMF_WIDTH == 4
+            NMF_LOAD_ROW(0) NMF_LOAD_ROW(1) NMF_LOAD_ROW(2) NMF_LOAD_ROW(3)
+            NMF_INTERLEAVE(v0, v1, 4_1) NMF_INTERLEAVE(v2, v3, 4_1)
+            NMF_INTERLEAVE(v0, v2, 4_2) NMF_INTERLEAVE(v1, v3, 4_2)
+            NMF_STORE_ROW(0) NMF_STORE_ROW(1) NMF_STORE_ROW(2) NMF_STORE_ROW(3)
+#elif NMF_WIDTH == 8
+            NMF_LOAD_ROW(0) NMF_LOAD_ROW(1) NMF_LOAD_ROW(2) NMF_LOAD_ROW(3)
+            NMF_LOAD_ROW(4) NMF_LOAD_ROW(5) NMF_LOAD_ROW(6) NMF_LOAD_ROW(7)
+            NMF_INTERLEAVE(v0, v1, 8_1) NMF_INTERLEAVE(v2, v3, 8_1)
+            NMF_INTERLEAVE(v4, v5, 8_1) NMF_INTERLEAVE(v6, v7, 8_1)
+            NMF_INTERLEAVE(v0, v2, 8_2) NMF_INTERLEAVE(v1, v3, 8_2)
+            NMF_INTERLEAVE(v4, v6, 8_2) NMF_INTERLEAVE(v5, v7, 8_2)
+            NMF_INTERLEAVE(v0, v4, 8_4) NMF_INTERLEAVE(v1, v5, 8_4)
+            NMF_INTERLEAVE(v2, v6, 8_4) NMF_INTERLEAVE(v3, v7, 8_4)
+            NMF_STORE_ROW(0) NMF_STORE_ROW(1) NMF_STORE_ROW(2) NMF_STORE_ROW(3)
+            NMF_STORE_ROW(4) NMF_STORE_ROW(5) NMF_STORE_ROW(6) NMF_STORE_ROW(7)
+#else
+#error "no tile transpose for this vector width"
+#endif
+#undef NMF_LOAD_ROW
+#undef NMF_STORE_ROW
+        }
+        for (r = r0; r < r0 + NMF_WIDTH; r++)       /* the columns left of this strip */
+            for (c = c0; c < n_cols; c++)
+                dst[c * dst_stride + r] = src[r * src_stride + c];
+    }
+#endif
+    for (r = r0; r < n_rows; r++)                   /* the rows left */
+        for (c = 0; c < n_cols; c++)
+            dst[c * dst_stride + r] = src[r * src_stride + c];
+}
+
 /* Sweep `rows` <= NMF_LANES(NMF_T) consecutive rows of the factor w (row-major, k
  * entries each), components in `order`; write each row's violation (summed |projected
  * gradient|) and squared change into violation[:rows] and change[:rows].
@@ -35,12 +86,8 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
     enum { WIDTH = NMF_VECTOR_BYTES / sizeof(NMF_T), LANES = NMF_LANES(NMF_T) };
     ptrdiff_t j, q, r;
 
-    for (q = 0; q < rows; q++) {
-        for (r = 0; r < k; r++) {
-            w_lanes[r * LANES + q] = w[q * k + r];
-            cross_lanes[r * LANES + q] = cross[q * k + r];
-        }
-    }
+    NMF_NAME(nmf_transpose)(w, k, w_lanes, LANES, rows, k);
+    NMF_NAME(nmf_transpose)(cross, k, cross_lanes, LANES, rows, k);
     for (q = rows; q < LANES; q++) {
         for (r = 0; r < k; r++) {
             w_lanes[r * LANES + q] = 0;
@@ -116,12 +163,11 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
         }
 #endif
     }
-    for (q = 0; q < rows; q++)
-        for (r = 0; r < k; r++)
-            w[q * k + r] = w_lanes[r * LANES + q];
+    NMF_NAME(nmf_transpose)(w_lanes, LANES, w, k, k, rows);
 }
 
 #undef NMF_T
+#undef NMF_WIDTH
 #undef NMF_MASK_T
 #undef NMF_FABS
 #undef NMF_NAME
