@@ -72,7 +72,8 @@ static inline void NMF_NAME(nmf_transpose)(const NMF_T *src, ptrdiff_t src_strid
 
 /* Sweep `rows` <= NMF_LANES(NMF_T) consecutive rows of the factor w (row-major, k
  * entries each), components in `order`; write each row's violation (summed |projected
- * gradient|) and squared change into violation[:rows] and change[:rows].
+ * gradient|) and squared change into violation[:rows] and change[:rows] (change NULL:
+ * not computed).
  *
  * w_lanes and cross_lanes (k * lanes entries each) receive the block's rows of w and
  * cross transposed; lanes past `rows` are zero and never copied back. violation and
@@ -96,7 +97,8 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
     }
     for (q = 0; q < LANES; q++) {
         violation[q] = 0;
-        change[q] = 0;
+        if (change)
+            change[q] = 0;
     }
     for (j = 0; j < k; j++) {
         const ptrdiff_t t = order[j];
@@ -135,9 +137,11 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
             if (hess > 0) {
                 const vec step = old - g / hess;
                 const vec updated = (vec)((mask)step & ~(mask)(step < zero));
-                const vec diff = updated - old;
-                NMF_NAME(nmf_store)(change + v * WIDTH,
-                                    NMF_NAME(nmf_load)(change + v * WIDTH) + diff * diff);
+                if (change) {
+                    const vec diff = updated - old;
+                    NMF_NAME(nmf_store)(change + v * WIDTH,
+                                        NMF_NAME(nmf_load)(change + v * WIDTH) + diff * diff);
+                }
                 NMF_NAME(nmf_store)(wt + v * WIDTH, updated);
             }
         }
@@ -157,7 +161,8 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
             if (hess > 0) {
                 const NMF_T step = old - g / hess;
                 const NMF_T updated = (step < 0) ? 0 : step;
-                change[q] = change[q] + (updated - old) * (updated - old);
+                if (change)
+                    change[q] = change[q] + (updated - old) * (updated - old);
                 wt[q] = updated;
             }
         }

@@ -39,14 +39,17 @@ cdef enum:
 
 cdef inline void _sweep_block(floating *w, const floating *gram, const floating *cross,
                               const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t lanes,
-                              Py_ssize_t rows, floating *work) noexcept nogil:
-    """The block sweep for this type; work holds the lane buffers, (2 k + 2) lanes."""
+                              Py_ssize_t rows, floating *work,
+                              bint keep_change) noexcept nogil:
+    """The block sweep for this type; work holds the lane buffers, (2 k + 2) lanes
+    (the rows' squared changes, in the last one, computed only when keep_change)."""
+    cdef floating *change = work + (2 * k + 1) * lanes if keep_change else NULL
     if floating is float:
         nmf_sweep_block_float(w, gram, cross, order, k, rows, work, work + k * lanes,
-                              work + 2 * k * lanes, work + (2 * k + 1) * lanes)
+                              work + 2 * k * lanes, change)
     else:
         nmf_sweep_block_double(w, gram, cross, order, k, rows, work, work + k * lanes,
-                               work + 2 * k * lanes, work + (2 * k + 1) * lanes)
+                               work + 2 * k * lanes, change)
 
 
 def _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows, Py_ssize_t gram_cols,
@@ -131,7 +134,7 @@ def cd_sweep(
             rows = min(lanes, n - i)
             work = lane_work + threadid() * stride
             _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], &order[0], k, lanes, rows,
-                         work)
+                         work, keep_change)
             for j in range(rows):
                 row_violation[i + j] = work[2 * k * lanes + j]
                 if keep_change:
@@ -197,7 +200,8 @@ def cd_sweep_csr(
             if shift != 0:
                 for j in range(rows * k):
                     cross[j] = cross[j] - shift
-            _sweep_block(&W[i, 0], &gram[0, 0], cross, &order[0], k, lanes, rows, work)
+            _sweep_block(&W[i, 0], &gram[0, 0], cross, &order[0], k, lanes, rows, work,
+                         False)
             for j in range(rows):
                 row_violation[i + j] = work[2 * k * lanes + j]
         for i in range(n):          # fixed order: the same total for any thread count
