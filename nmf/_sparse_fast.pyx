@@ -18,6 +18,7 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t
 
 from nmf._sparse_gather cimport (check_compressed, check_indices_found, gather_last_padded,
                                  gather_rows, index_t)
@@ -36,99 +37,46 @@ def _check_apart(out, factor):
         raise ValueError("out must not overlap factor; pass a separate buffer.")
 
 
-cdef extern from *:
-    """
-    /* y += a * x over k entries. `restrict` tells the compiler that y and x do not
-       overlap, so it emits no run-time overlap test on every call.
-       With GNU C vector extensions, rows of at least one vector go whole vectors at a
-       time, and the last k % width entries with the row's last full vector, k - width
-       to k: computed from the original y before the loop writes any of them, the
-       entries it shares with the loop get the same value twice. No scalar tail, and
-       every entry still gets y + a * x rounded once each (the same bits as the loop). */
-    #include "_vector.h"
-    #if NMF_VECTOR_EXTENSIONS
-    #define NMF_AXPY(T)                                                               \
-    typedef T nmf_vec_##T                                                             \
-        __attribute__((vector_size(NMF_VECTOR_BYTES), aligned(sizeof(T)), may_alias)); \
-    static inline void nmf_axpy_##T(T *restrict y, T a, const T *restrict x,          \
-                                    Py_ssize_t k) {                                   \
-        const Py_ssize_t width = NMF_VECTOR_BYTES / sizeof(T);                       \
-        if (k < width) {                                                              \
-            for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];                      \
-            return;                                                                   \
-        }                                                                             \
-        nmf_vec_##T *yv = (nmf_vec_##T *) (y + k - width);                            \
-        const nmf_vec_##T last = *yv + a * *(const nmf_vec_##T *) (x + k - width);   \
-        Py_ssize_t c = 0;                                                             \
-        for (; c + width <= k; c += width)                                            \
-            *(nmf_vec_##T *) (y + c) += a * *(const nmf_vec_##T *) (x + c);           \
-        if (c < k) *yv = last;                                                        \
-    }                                                                                 \
-    /* Two rows at once from one x: y0 += a0 x, y1 += a1 x (distinct rows). */       \
-    static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
-                                     const T *restrict x, Py_ssize_t k) {            \
-        const Py_ssize_t width = NMF_VECTOR_BYTES / sizeof(T);                       \
-        if (k < width) {                                                              \
-            for (Py_ssize_t c = 0; c < k; c++) {                                      \
-                y0[c] += a0 * x[c];                                                   \
-                y1[c] += a1 * x[c];                                                   \
-            }                                                                         \
-            return;                                                                   \
-        }                                                                             \
-        const nmf_vec_##T xl = *(const nmf_vec_##T *) (x + k - width);                \
-        nmf_vec_##T *y0v = (nmf_vec_##T *) (y0 + k - width);                          \
-        nmf_vec_##T *y1v = (nmf_vec_##T *) (y1 + k - width);                          \
-        const nmf_vec_##T last0 = *y0v + a0 * xl, last1 = *y1v + a1 * xl;             \
-        Py_ssize_t c = 0;                                                             \
-        for (; c + width <= k; c += width) {                                          \
-            const nmf_vec_##T xc = *(const nmf_vec_##T *) (x + c);                    \
-            *(nmf_vec_##T *) (y0 + c) += a0 * xc;                                     \
-            *(nmf_vec_##T *) (y1 + c) += a1 * xc;                                     \
-        }                                                                             \
-        if (c < k) {                                                                  \
-            *y0v = last0;                                                             \
-            *y1v = last1;                                                             \
-        }                                                                             \
-    }
-    #else
-    #define NMF_AXPY(T)                                                               \
-    static inline void nmf_axpy_##T(T *restrict y, T a, const T *restrict x,          \
-                                    Py_ssize_t k) {                                   \
-        for (Py_ssize_t c = 0; c < k; c++) y[c] += a * x[c];                          \
-    }                                                                                 \
-    static inline void nmf_axpy2_##T(T *restrict y0, T a0, T *restrict y1, T a1,     \
-                                     const T *restrict x, Py_ssize_t k) {            \
-        for (Py_ssize_t c = 0; c < k; c++) {                                          \
-            y0[c] += a0 * x[c];                                                       \
-            y1[c] += a1 * x[c];                                                       \
-        }                                                                             \
-    }
-    #endif
-    NMF_AXPY(float)
-    NMF_AXPY(double)
-    """
-    void nmf_axpy_float(float *y, float a, const float *x, Py_ssize_t k) noexcept nogil
-    void nmf_axpy_double(double *y, double a, const double *x, Py_ssize_t k) noexcept nogil
-    void nmf_axpy2_float(float *y0, float a0, float *y1, float a1, const float *x,
-                         Py_ssize_t k) noexcept nogil
-    void nmf_axpy2_double(double *y0, double a0, double *y1, double a1, const double *x,
-                          Py_ssize_t k) noexcept nogil
+cdef extern from "_sparse_scatter.h" nogil:
+    Py_ssize_t nmf_scatter_part_float_int32_t(
+        const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
+        const float *F, float *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+        Py_ssize_t hi, int search, int count)
+    Py_ssize_t nmf_scatter_part_float_int64_t(
+        const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
+        const float *F, float *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+        Py_ssize_t hi, int search, int count)
+    Py_ssize_t nmf_scatter_part_double_int32_t(
+        const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
+        const double *F, double *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+        Py_ssize_t hi, int search, int count)
+    Py_ssize_t nmf_scatter_part_double_int64_t(
+        const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
+        const double *F, double *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+        Py_ssize_t hi, int search, int count)
 
 
-cdef inline void _axpy(floating *y, floating a, const floating *x,
-                       Py_ssize_t k) noexcept nogil:
+cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indices,
+                                     const index_t *indptr, Py_ssize_t n_rows,
+                                     const floating *F, floating *O, Py_ssize_t n_cols,
+                                     Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi,
+                                     bint search, bint count) noexcept nogil:
+    """Output rows lo to hi of O = A.T @ F (nmf/_sparse_scatter.h); returns the number
+    of entries outside [0, n_cols) counted (count), which are left out."""
     if floating is float:
-        nmf_axpy_float(y, a, x, k)
+        if index_t is int32_t:
+            return nmf_scatter_part_float_int32_t(data, indices, indptr, n_rows, F, O,
+                                                  n_cols, k, lo, hi, search, count)
+        else:
+            return nmf_scatter_part_float_int64_t(data, indices, indptr, n_rows, F, O,
+                                                  n_cols, k, lo, hi, search, count)
     else:
-        nmf_axpy_double(y, a, x, k)
-
-
-cdef inline void _axpy2(floating *y0, floating a0, floating *y1, floating a1,
-                        const floating *x, Py_ssize_t k) noexcept nogil:
-    if floating is float:
-        nmf_axpy2_float(y0, a0, y1, a1, x, k)
-    else:
-        nmf_axpy2_double(y0, a0, y1, a1, x, k)
+        if index_t is int32_t:
+            return nmf_scatter_part_double_int32_t(data, indices, indptr, n_rows, F, O,
+                                                   n_cols, k, lo, hi, search, count)
+        else:
+            return nmf_scatter_part_double_int64_t(data, indices, indptr, n_rows, F, O,
+                                                   n_cols, k, lo, hi, search, count)
 
 
 cdef enum:
@@ -169,61 +117,6 @@ def csr_times(
     check_indices_found(bad, n_cols)
 
 
-cdef Py_ssize_t _scatter_part(const floating[::1] data, const index_t[::1] indices,
-                              const index_t[::1] indptr, const floating *F, floating *O,
-                              Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-                              Py_ssize_t hi, bint search, bint count) noexcept nogil:
-    """Output rows lo to hi of O = A.T @ F, the entries in that range of every row of
-    A in storage order: two at a time when they go to two different output rows (one
-    pass over F[i] for both), else one by one. search: each row's indices are sorted;
-    its first entry in range is found by binary search and the row is left at the
-    first one past hi. count: the entries outside [0, n_cols) are counted (returned)."""
-    cdef Py_ssize_t i, p, c, c0, c1, start, end, low, high, mid
-    cdef Py_ssize_t bad = 0
-    for c in range(lo * k, hi * k):
-        O[c] = 0
-    for i in range(indptr.shape[0] - 1):
-        start = indptr[i]
-        end = indptr[i + 1]
-        if search:
-            if count:       # sorted: out-of-range indices sit at the row's ends
-                low = start
-                while low < end and indices[low] < 0:
-                    bad += 1
-                    low = low + 1
-                high = end - 1
-                while high >= low and indices[high] >= n_cols:
-                    bad += 1
-                    high = high - 1
-            low = start     # the first entry with index >= lo
-            high = end
-            while low < high:
-                mid = low + (high - low) // 2
-                if indices[mid] < lo:
-                    low = mid + 1
-                else:
-                    high = mid
-            start = low
-        p = start
-        while p < end:
-            c0 = indices[p]
-            if p + 1 < end:
-                c1 = indices[p + 1]
-                if c0 != c1 and lo <= c0 < hi and lo <= c1 < hi:
-                    _axpy2(O + c0 * k, data[p], O + c1 * k, data[p + 1], F + i * k, k)
-                    p = p + 2
-                    continue
-            if lo <= c0 < hi:
-                _axpy(O + c0 * k, data[p], F + i * k, k)
-            elif search:
-                if c0 >= hi:
-                    break           # the rest of the row is past this range
-            elif count and (c0 < 0 or c0 >= n_cols):
-                bad += 1
-            p = p + 1
-    return bad
-
-
 def csr_t_times(
     const floating[::1] data not None,         # (nnz,) values of A
     const index_t[::1] indices not None,       # (nnz,) column of each value
@@ -254,10 +147,12 @@ def csr_t_times(
     search = sorted_indices and n_parts > 1
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
+    cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     with nogil:
         for part in prange(n_parts, num_threads=n_parts, schedule="static",
                            chunksize=1):
-            bad += _scatter_part(data, indices, indptr, F, O, n_cols, k,
+            bad += _scatter_part(values, columns, &indptr[0], n_rows, F, O, n_cols, k,
                                  part * n_cols // n_parts,
                                  (part + 1) * n_cols // n_parts, search, part == 0)
     check_indices_found(bad, n_cols)

@@ -237,21 +237,43 @@ def _in_order_scatter(data, indices, indptr, F, n_cols):
     return out
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 13, 16, 17, 30])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 13, 16, 17, 30, 31, 32, 33, 64,
+                               65, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_scatter_bits_for_any_k(k, dtype):
-    """Output rows are updated a vector at a time, the last k % width entries together
-    with the row's last whole vector (entries written twice with the same value); rows
-    narrower than a vector one by one. Every k gives the in-order sum, repeated
-    indices (one row updated twice in a row) included."""
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_scatter_bits_for_any_k(k, dtype, index_dtype):
+    """A factor row is held in registers, output rows updated a vector at a time, the
+    last k % width entries together with the row's last whole vector (entries written
+    twice with the same value), for k from one vector to eight (32 doubles or 64
+    floats with AVX2); other k entry by entry. Every k gives the in-order sum,
+    repeated indices (one row updated twice in a row) included, on every build."""
     data, indices, indptr, _ = _csr_arrays(n_rows=19, n_cols=11, density=0.6, seed=k,
-                                           dtype=dtype, shuffled=True, duplicates=True)
+                                           dtype=dtype, index_dtype=index_dtype,
+                                           shuffled=True, duplicates=True)
     F = np.random.default_rng(k).random((19, k)).astype(dtype)
     expected = _in_order_scatter(data, indices, indptr, F, 11)
-    for n_threads in (1, 2):
-        out = np.full((11, k), np.nan, dtype)
-        csr_t_times(data, indices, indptr, F, out, n_threads)
-        assert_array_equal(out, expected)
+    for module in _builds():
+        for n_threads in (1, 2):
+            out = np.full((11, k), np.nan, dtype)
+            module.csr_t_times(data, indices, indptr, F, out, n_threads)
+            assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 65])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
+    """With the factor and the output against unreadable pages, a vector read or
+    written past either would crash this test."""
+    data, indices, indptr, _ = _csr_arrays(n_rows=13, n_cols=7, density=1.0, seed=k,
+                                           dtype=dtype)
+    F = np.random.default_rng(k).random((13, k)).astype(dtype)
+    guarded_F, out = at_page_end(F), at_page_end(np.zeros((7, k), dtype))
+    if guarded_F is None or out is None:
+        pytest.skip("no guard pages here")
+    for module in _builds():
+        for n_threads in (1, 2):
+            module.csr_t_times(data, indices, indptr, guarded_F, out, n_threads)
+            assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
 
 
 @pytest.mark.parametrize("duplicates", [False, True])
