@@ -5,7 +5,9 @@ kernel only updates the factor in place and returns the sweep's violation. The s
 of one block of rows is C (nmf/_cd_block.h: rows side by side in vector lanes, each
 summed in the textbook order, so the iterates are bitwise those of the plain row-by-row
 loop); this module checks the operands, hands blocks of rows to threads and adds up
-the rows' violations in a fixed order.
+the rows' violations in a fixed order. cd_sweep_csr, for a factor whose rows are a CSR
+X's rows, sums each block's rows of the cross product from X right before sweeping the
+block (the gather of nmf/_sparse_gather.h), instead of reading them from an n x k array.
 """
 import numpy as np
 
@@ -124,8 +126,8 @@ def cd_sweep(
     cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
     n_threads = _threads_for_blocks(n_threads, n_blocks)
     cdef Py_ssize_t stride = _lane_stride(k, lanes, sizeof(floating))
-    cdef floating[::1] lane_memory = np.empty(n_threads * stride + LINE_BYTES,
-                                              dtype=np.asarray(W).dtype)
+    cdef floating[::1] lane_memory = np.empty(
+        n_threads * stride + LINE_BYTES // sizeof(floating), dtype=np.asarray(W).dtype)
     cdef floating *lane_work = _line_aligned(&lane_memory[0])
     cdef floating *work
     with nogil:
@@ -179,8 +181,8 @@ def cd_sweep_csr(
     cdef Py_ssize_t line = LINE_BYTES // sizeof(floating)
     cdef Py_ssize_t cross_start = _lane_stride(k, lanes, sizeof(floating))
     cdef Py_ssize_t stride = cross_start + (lanes * k + line - 1) // line * line + line
-    cdef floating[::1] lane_memory = np.empty(n_threads * stride + LINE_BYTES,
-                                              dtype=np.asarray(W).dtype)
+    cdef floating[::1] lane_memory = np.empty(
+        n_threads * stride + LINE_BYTES // sizeof(floating), dtype=np.asarray(W).dtype)
     cdef floating *lane_work = _line_aligned(&lane_memory[0])
     cdef floating *work
     cdef floating *cross
