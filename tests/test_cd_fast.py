@@ -1,27 +1,15 @@
-import importlib
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf._cd_fast import cd_sweep, cd_sweep_csr
-from nmf._cpu import has_avx2
 from nmf._sparse_fast import csr_times
 
+from _builds import kernel_builds
 from _reference import hals_sweep
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
-
-
-def _builds():
-    """The baseline build and, where it is built and runs here, the AVX2 one."""
-    builds = [importlib.import_module("nmf._cd_fast")]
-    try:
-        avx2 = importlib.import_module("nmf._cd_fast_avx2")
-    except ImportError:
-        return builds
-    return builds + [avx2] if has_avx2() else builds
 
 
 def _problem(dtype, n=30, k=4, m=20, seed=0):
@@ -130,7 +118,7 @@ def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtyp
     order = np.random.default_rng(k).permutation(k).astype(np.intp)
     expected = W.copy()
     expected_violation = cd_sweep(expected, gram, cross, order, np.empty(101))
-    for module in _builds():
+    for module in kernel_builds("_cd_fast"):
         for n_threads in (1, 2, 3):
             swept = W.copy()
             violation = module.cd_sweep_csr(swept, gram, X.data, X.indices, X.indptr, Ht,

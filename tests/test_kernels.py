@@ -9,16 +9,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from nmf import _kernels
 from nmf._cpu import has_avx2, has_avx512f, has_fma
 
+from _builds import kernel_builds
 from _reference import hals_sweep
-
-
-def _variants(name):
-    modules = [importlib.import_module(f"nmf.{name}")]
-    try:
-        avx2 = importlib.import_module(f"nmf.{name}_avx2")
-    except ImportError:
-        return modules
-    return modules + [avx2] if has_avx2() else modules
 
 
 def test_the_processors_variant_is_used():
@@ -60,7 +52,7 @@ def test_cd_sweep_every_block_shape_matches_reference(n, k, dtype):
     order = rng.permutation(k)
     expected, expected_violation = hals_sweep(W, gram, cross, order)
     results = []
-    for module in _variants("_cd_fast"):
+    for module in kernel_builds("_cd_fast"):
         W_k = W.astype(dtype)
         change = np.empty(n)
         violation = module.cd_sweep(W_k, gram.astype(dtype), cross.astype(dtype),
@@ -110,7 +102,7 @@ def test_cd_sweep_is_bitwise_the_textbook_loop(dtype, n, k):
         gram[1, :] = gram[:, 1] = 0             # a component left as it is
     order = rng.permutation(k).astype(np.intp)
     expected, expected_violation = _textbook_sweep(W, gram, cross, order)
-    for module in _variants("_cd_fast"):
+    for module in kernel_builds("_cd_fast"):
         for n_threads in (1, 3):
             swept = W.copy()
             violation = module.cd_sweep(swept, gram, cross, order, np.empty(n), n_threads)
@@ -124,7 +116,7 @@ def test_sparse_kernels_same_bits_in_every_variant(dtype):
     rng = np.random.default_rng(0)
     F_cols, F_rows = rng.random((200, 11)).astype(dtype), rng.random((300, 11)).astype(dtype)
     results = []
-    for module in _variants("_sparse_fast"):
+    for module in kernel_builds("_sparse_fast"):
         out, out_t = np.empty((300, 11), dtype), np.empty((200, 11), dtype)
         module.csr_times(A.data, A.indices, A.indptr, F_cols, out, 2)
         module.csr_t_times(A.data, A.indices, A.indptr, F_rows, out_t, 2)

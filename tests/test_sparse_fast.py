@@ -1,14 +1,12 @@
 """The compiled sparse products against dense NumPy, on every storage variant."""
-import importlib
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf._cpu import has_avx2
 from nmf._sparse_fast import csr_inner_lowrank, csr_t_times, csr_times
 
+from _builds import kernel_builds
 from _guard import at_page_end
 
 TOL = {np.float32: 1e-5, np.float64: 1e-13}
@@ -169,16 +167,6 @@ def test_mixed_dtypes_are_rejected():
                   np.empty((37, 2)))
 
 
-def _builds():
-    """The baseline build and, where it is built and runs here, the AVX2 one."""
-    builds = [importlib.import_module("nmf._sparse_fast")]
-    try:
-        avx2 = importlib.import_module("nmf._sparse_fast_avx2")
-    except ImportError:
-        return builds
-    return builds + [avx2] if has_avx2() else builds
-
-
 def _in_order_gather(data, indices, indptr, F):
     """A @ F summed entry by entry in storage order, in F's precision: the order the
     kernel promises (sums held in registers, chunk by chunk, change nothing)."""
@@ -203,7 +191,7 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_d
                                            shuffled=True, duplicates=True)
     F = np.random.default_rng(k).random((11, k)).astype(dtype)
     expected = _in_order_gather(data, indices, indptr, F)
-    for module in _builds():
+    for module in kernel_builds("_sparse_fast"):
         for n_threads in (1, 2):
             out = np.full((19, k), np.nan, dtype)
             module.csr_times(data, indices, indptr, F, out, n_threads)
@@ -221,7 +209,7 @@ def test_gather_reads_nothing_past_the_factor(k, dtype):
     guarded = [at_page_end(a) for a in (data, indices, F)]
     if any(g is None for g in guarded):
         pytest.skip("no guard pages here")
-    for module in _builds():
+    for module in kernel_builds("_sparse_fast"):
         out = np.empty((13, k), dtype)
         module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, 2)
         assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
@@ -252,7 +240,7 @@ def test_scatter_bits_for_any_k(k, dtype, index_dtype):
                                            shuffled=True, duplicates=True)
     F = np.random.default_rng(k).random((19, k)).astype(dtype)
     expected = _in_order_scatter(data, indices, indptr, F, 11)
-    for module in _builds():
+    for module in kernel_builds("_sparse_fast"):
         for n_threads in (1, 2):
             out = np.full((11, k), np.nan, dtype)
             module.csr_t_times(data, indices, indptr, F, out, n_threads)
@@ -270,7 +258,7 @@ def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
     guarded_F, out = at_page_end(F), at_page_end(np.zeros((7, k), dtype))
     if guarded_F is None or out is None:
         pytest.skip("no guard pages here")
-    for module in _builds():
+    for module in kernel_builds("_sparse_fast"):
         for n_threads in (1, 2):
             module.csr_t_times(data, indices, indptr, guarded_F, out, n_threads)
             assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
