@@ -94,9 +94,7 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
 /* Rows r0 to r1 of out = A @ F (out n_rows x k, C order); returns the number of
    entries whose column is outside [0, n_cols) (left out). */
 #define NMF_GATHER_ROWS(T, I)                                                          \
-NMF_GATHER_CHUNK(T, I, 1) NMF_GATHER_CHUNK(T, I, 2) NMF_GATHER_CHUNK(T, I, 3)          \
-NMF_GATHER_CHUNK(T, I, 4) NMF_GATHER_CHUNK(T, I, 5) NMF_GATHER_CHUNK(T, I, 6)          \
-NMF_GATHER_CHUNK(T, I, 7) NMF_GATHER_CHUNK(T, I, 8)                                    \
+NMF_FOR_1_TO_8(NMF_GATHER_CHUNK, T, I)                                                 \
 static Py_ssize_t nmf_gather_rows_##T##_##I(                                          \
         const T *data, const I *ind, const I *indptr, Py_ssize_t r0, Py_ssize_t r1,    \
         const T *F, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t last_padded, T *out) { \
@@ -108,10 +106,7 @@ static Py_ssize_t nmf_gather_rows_##T##_##I(                                    
         const Py_ssize_t lp = c0 + chunk < k ? n_cols - 1 : last_padded;               \
         bad = 0;                /* every chunk meets the same bad entries */           \
         switch ((kc + W - 1) / W) {                                                    \
-            NMF_GATHER_CASE(T, I, 1) NMF_GATHER_CASE(T, I, 2)                          \
-            NMF_GATHER_CASE(T, I, 3) NMF_GATHER_CASE(T, I, 4)                          \
-            NMF_GATHER_CASE(T, I, 5) NMF_GATHER_CASE(T, I, 6)                          \
-            NMF_GATHER_CASE(T, I, 7) NMF_GATHER_CASE(T, I, 8)                          \
+            NMF_FOR_1_TO_8(NMF_GATHER_CASE, T, I)                                      \
         }                                                                              \
     }                                                                                  \
     return bad;                                                                        \

@@ -93,10 +93,7 @@ static void nmf_scatter_##T##_##I##_##NV(                                       
                      NMF_SCATTER_EACH(NMF_SCATTER_STORE))                              \
     *bad_entries = bad;                                                                \
 }
-#define NMF_SCATTER_CASES(T, I)                                                        \
-    NMF_SCATTER_NV(T, I, 1) NMF_SCATTER_NV(T, I, 2) NMF_SCATTER_NV(T, I, 3)            \
-    NMF_SCATTER_NV(T, I, 4) NMF_SCATTER_NV(T, I, 5) NMF_SCATTER_NV(T, I, 6)            \
-    NMF_SCATTER_NV(T, I, 7) NMF_SCATTER_NV(T, I, 8)
+#define NMF_SCATTER_CASES(T, I) NMF_FOR_1_TO_8(NMF_SCATTER_NV, T, I)
 #define NMF_SCATTER_CASE(T, I, NV)                                                     \
     case NV:                                                                           \
         nmf_scatter_##T##_##I##_##NV(data, ind, indptr, n_rows, F, O, n_cols, k, lo,   \
@@ -106,10 +103,7 @@ static void nmf_scatter_##T##_##I##_##NV(                                       
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T);                                 \
     if (k >= W && k <= NMF_SCATTER_VECTORS * W) {                                      \
         switch ((k + W - 1) / W) {                                                     \
-            NMF_SCATTER_CASE(T, I, 1) NMF_SCATTER_CASE(T, I, 2)                        \
-            NMF_SCATTER_CASE(T, I, 3) NMF_SCATTER_CASE(T, I, 4)                        \
-            NMF_SCATTER_CASE(T, I, 5) NMF_SCATTER_CASE(T, I, 6)                        \
-            NMF_SCATTER_CASE(T, I, 7) NMF_SCATTER_CASE(T, I, 8)                        \
+            NMF_FOR_1_TO_8(NMF_SCATTER_CASE, T, I)                                     \
         }                                                                              \
     }
 #else

@@ -1,4 +1,5 @@
-/* What the C kernels (nmf/_cd_block.h, nmf/_sparse_fast.pyx) may use for vectors.
+/* What the C kernels (nmf/_cd_block.h, nmf/_sparse_gather.h, nmf/_sparse_scatter.h)
+ * may use for vectors.
  *
  * NMF_VECTOR_EXTENSIONS: GNU C vector extensions (GCC, clang), unless the build asks
  * for plain C loops (-Dvector_extensions=disabled defines NMF_PLAIN_C); both give the
@@ -20,5 +21,10 @@
 #else
 #define NMF_VECTOR_BYTES 16
 #endif
+
+/* S(T, I, n) for n = 1 to 8: the counts of vectors per row the sparse kernels
+   (nmf/_sparse_gather.h, nmf/_sparse_scatter.h) are specialised on. */
+#define NMF_FOR_1_TO_8(S, T, I)                                                        \
+    S(T, I, 1) S(T, I, 2) S(T, I, 3) S(T, I, 4) S(T, I, 5) S(T, I, 6) S(T, I, 7) S(T, I, 8)
 
 #endif
