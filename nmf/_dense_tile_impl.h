@@ -149,8 +149,8 @@ NMF_COLS_TILE(3)
 NMF_COLS_TILE(4)
 NMF_COLS_TILE(5)
 NMF_COLS_TILE(6)
-#if NMF_DENSE_COLS_GROUP == 12
-NMF_COLS_TILE(12)
+#if NMF_DENSE_COLS_GROUP == 10
+NMF_COLS_TILE(10)
 #endif
 #undef NMF_COLS_TILE
 
@@ -189,8 +189,8 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
             case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len); break;
             case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len); break;
             case 6: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
-#if NMF_DENSE_COLS_GROUP == 12
-            default: NMF_NAME(nmf_cols_tile12)(t, as + r0, lda, bs + c0, k, len); break;
+#if NMF_DENSE_COLS_GROUP == 10
+            default: NMF_NAME(nmf_cols_tile10)(t, as + r0, lda, bs + c0, k, len); break;
 #endif
             }
             for (c = 0; c < group; c++)
