@@ -1,6 +1,7 @@
-/* One row of A @ F for CSR A (nmf/_sparse_fast.pyx, csr_times): the row's entries in
- * storage order, each result entry the in-order sum ((0 + a0 f0) + a1 f1) + ... with
- * every product and sum rounded apart (the same bits as a textbook loop).
+/* Rows of A @ F for CSR A, for csr_times (nmf/_sparse_fast.pyx) and the W sweep on CSR
+ * X (cd_sweep_csr, nmf/_cd_fast.pyx), both through nmf/_sparse_gather.pxd: each row's
+ * entries in storage order, each result entry the in-order sum ((0 + a0 f0) + a1 f1)
+ * + ... with every product and sum rounded apart (the same bits as a textbook loop).
  *
  * The result row is summed in chunks of at most NMF_GATHER_VECTORS vectors held in
  * registers across the whole row (a chunk of k = 10 doubles is three AVX2 registers),
