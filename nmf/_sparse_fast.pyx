@@ -100,15 +100,16 @@ def csr_times(
     if n_rows == 0 or k == 0:
         return
     _check_apart(out, factor)
-    # Tens of thousands of threads make OpenMP abort; any but one hang a forked child.
-    n_threads = max(1, min(n_threads, n_rows, thread_limit()))
+    cdef Py_ssize_t block, n_blocks = (n_rows + GATHER_BLOCK_ROWS - 1) // GATHER_BLOCK_ROWS
+    # More threads than blocks is waste; tens of thousands make OpenMP abort, and any
+    # but one hang a forked child.
+    n_threads = max(1, min(n_threads, n_blocks, thread_limit()))
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     # Rows are summed in registers, reading factor rows whole vectors long (see
     # nmf/_sparse_gather.h): up to this column that stays inside the factor.
     cdef Py_ssize_t last_padded = gather_last_padded(n_cols, k, sizeof(floating))
-    cdef Py_ssize_t block, n_blocks = (n_rows + GATHER_BLOCK_ROWS - 1) // GATHER_BLOCK_ROWS
     with nogil:
         for block in prange(n_blocks, num_threads=n_threads, schedule="guided"):
             bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
@@ -143,7 +144,7 @@ def csr_t_times(
     if n_cols == 0 or k == 0:
         return
     _check_apart(out, factor)
-    n_parts = max(1, min(n_threads, n_cols, thread_limit()))  # as in csr_times
+    n_parts = max(1, min(n_threads, n_cols, thread_limit()))  # see csr_times
     search = sorted_indices and n_parts > 1
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
@@ -180,7 +181,7 @@ def csr_inner_lowrank(
     if row_sums.shape[0] != n_rows:
         raise ValueError(f"row_sums must have {n_rows} entries; got {row_sums.shape[0]}.")
     check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
-    n_threads = max(1, min(n_threads, n_rows, thread_limit()))  # as in csr_times
+    n_threads = max(1, min(n_threads, n_rows, thread_limit()))  # see csr_times
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
             row_sum = 0
