@@ -9,10 +9,16 @@
  * and store of the sum in between. Wider rows take several chunks, each one more pass
  * over the row's entries (still in order).
  *
- * A chunk reads whole vectors of a factor row, past the row's k entries into the next
- * row: that stays inside F for columns up to `last_padded` (nmf_gather_last_padded);
- * a column past it is copied into a zero-padded buffer first, and a column outside
- * [0, n_cols) is counted and left out. The lanes past k are never stored.
+ * A chunk's vectors sit at c0, c0 + W, ... and the last one at c0 + kc - W, overlapping
+ * the one before when W does not divide kc (or reaching back into the chunk before):
+ * overlapping vectors sum the same products in the same order, so the entries they
+ * share get the same value twice, and no vector reads past the factor row. That keeps
+ * the cache lines an entry touches to those of its row (k = 10 floats: 40 bytes, not
+ * the 64 of two whole vectors). Only rows shorter than one vector (k < W) are read
+ * whole vectors long, into the next row: that stays inside F for columns up to
+ * `last_padded` (nmf_gather_last_padded); a column past it is copied into a
+ * zero-padded buffer first, and just the k lanes are stored. A column outside
+ * [0, n_cols) is counted and left out.
  *
  * Without GNU C vector extensions (NMF_PLAIN_C) the same loops run on arrays.
  */
@@ -31,40 +37,47 @@
 /* acc0..acc7 are separate variables, not an array, so that the compiler keeps them
    in registers; those at or past NV are never used and vanish. */
 #define NMF_GATHER_DECLARE(v) reg acc##v = {0};
-#define NMF_GATHER_STEP(v) if (v < NVEC) acc##v += a * *(const vec *) (f + v * W);
-#define NMF_GATHER_STORE(v) if (v < NVEC) *(vec *) (sum + v * W) = acc##v;
+#define NMF_GATHER_STEP(v) if (v < NVEC) acc##v += a * *(const vec *) (f + offset[v]);
+#define NMF_GATHER_STORE(v)                                                            \
+    if (v < NVEC) *(vec *) (exact ? row + offset[v] : sum + v * W) = acc##v;
 #define NMF_GATHER_TYPES(T)                                                             \
     typedef T vec __attribute__((vector_size(NMF_VECTOR_BYTES), aligned(sizeof(T)),  \
                                  may_alias));                                         \
     typedef T reg __attribute__((vector_size(NMF_VECTOR_BYTES)));
 #define NMF_GATHER_SUM(T)                                                              \
+    const int exact = k >= W;                                                          \
+    Py_ssize_t offset[NVEC];                                                           \
+    for (int v = 0; v < NVEC; v++)                                                     \
+        offset[v] = !exact ? v * W : v < NVEC - 1 ? c0 + v * W : c0 + kc - W;          \
     NMF_EACH_VECTOR(NMF_GATHER_DECLARE)                                                \
     for (; p < end; p++) {                                                             \
         NMF_GATHER_FACTOR_ROW(T)                                                       \
         NMF_EACH_VECTOR(NMF_GATHER_STEP)                                               \
     }                                                                                  \
-    NMF_EACH_VECTOR(NMF_GATHER_STORE)
+    NMF_EACH_VECTOR(NMF_GATHER_STORE)                                                  \
+    if (!exact) memcpy(row + c0, sum, kc * sizeof(T));
 #else
 #define NMF_GATHER_TYPES(T)
 #define NMF_GATHER_SUM(T)                                                              \
-    for (int c = 0; c < NVEC * W; c++) sum[c] = 0;                                     \
+    for (int c = 0; c < kc; c++) sum[c] = 0;                                           \
     for (; p < end; p++) {                                                             \
         NMF_GATHER_FACTOR_ROW(T)                                                       \
-        for (int c = 0; c < NVEC * W; c++) sum[c] += a * f[c];                         \
-    }
+        for (int c = 0; c < kc; c++) sum[c] += a * f[c0 + c];                          \
+    }                                                                                  \
+    memcpy(row + c0, sum, kc * sizeof(T));
 #endif
 
-/* The entry p's factor row chunk f (padded copy if needed) and value a; skips (and
-   counts) an entry whose column is outside [0, n_cols). */
+/* The entry p's factor row f (padded copy if needed) and value a; skips (and counts)
+   an entry whose column is outside [0, n_cols). */
 #define NMF_GATHER_FACTOR_ROW(T)                                                       \
     const Py_ssize_t col = ind[p];                                                     \
-    const T *f = F + col * k + c0;                                                     \
+    const T *f = F + col * k;                                                          \
     if (col < 0 || col > last_padded) {                                                \
         if (col < 0 || col >= n_cols) {                                                \
             bad++;                                                                     \
             continue;                                                                  \
         }                                                                              \
-        for (int c = 0; c < NVEC * W; c++) padded[c] = c < kc ? f[c] : 0;              \
+        for (int c = 0; c < NVEC * W; c++) padded[c] = c < k ? f[c] : 0;               \
         f = padded;                                                                    \
     }                                                                                  \
     const T a = data[p];
@@ -80,7 +93,6 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
     T sum[NVEC * W], padded[NVEC * W];                                                 \
     Py_ssize_t bad = 0;                                                                \
     NMF_GATHER_SUM(T)                                                                  \
-    memcpy(row + c0, sum, kc * sizeof(T));                                             \
     return bad;                                                                        \
 }
 
@@ -88,8 +100,8 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
     case NV:                                                                           \
         for (Py_ssize_t i = r0; i < r1; i++)                                           \
             bad += nmf_gather_chunk_##T##_##I##_##NV(data, ind, indptr[i], indptr[i + 1], \
-                                                     F, n_cols, k, c0, kc, lp,         \
-                                                     out + i * k);                     \
+                                                     F, n_cols, k, c0, kc,             \
+                                                     last_padded, out + i * k);        \
         break;
 
 /* Rows r0 to r1 of out = A @ F (out n_rows x k, C order); returns the number of
@@ -103,8 +115,6 @@ static Py_ssize_t nmf_gather_rows_##T##_##I(                                    
     Py_ssize_t bad = 0;                                                                \
     for (Py_ssize_t c0 = 0; c0 < k; c0 += chunk) {                                     \
         const Py_ssize_t kc = k - c0 < chunk ? k - c0 : chunk;                         \
-        /* Only the last chunk can read past a factor row's end. */                    \
-        const Py_ssize_t lp = c0 + chunk < k ? n_cols - 1 : last_padded;               \
         bad = 0;                /* every chunk meets the same bad entries */           \
         switch ((kc + W - 1) / W) {                                                    \
             NMF_FOR_1_TO_8(NMF_GATHER_CASE, T, I)                                      \
@@ -118,14 +128,13 @@ NMF_GATHER_ROWS(float, int64_t)
 NMF_GATHER_ROWS(double, int32_t)
 NMF_GATHER_ROWS(double, int64_t)
 
-/* The last column whose factor row the last chunk may read whole vectors of without
-   leaving F (n_cols x k), -1 when none may. */
+/* The last column whose factor row may be read one whole vector long without leaving
+   F (n_cols x k), -1 when none may (all of them when k >= one vector). */
 static inline Py_ssize_t nmf_gather_last_padded(Py_ssize_t n_cols, Py_ssize_t k,
                                                 Py_ssize_t itemsize) {
-    const Py_ssize_t W = NMF_VECTOR_BYTES / itemsize, chunk = NMF_GATHER_VECTORS * W;
-    const Py_ssize_t c0 = (k - 1) / chunk * chunk;
-    const Py_ssize_t reach = c0 + (k - c0 + W - 1) / W * W;    /* entries read per row */
-    return n_cols * k >= reach ? (n_cols * k - reach) / k : -1;
+    const Py_ssize_t W = NMF_VECTOR_BYTES / itemsize;
+    if (k >= W) return n_cols - 1;
+    return n_cols * k >= W ? (n_cols * k - W) / k : -1;
 }
 
 #endif

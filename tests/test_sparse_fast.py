@@ -177,15 +177,17 @@ def _in_order_gather(data, indices, indptr, F):
     return out
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 9, 10, 13, 16, 17, 30, 31, 32, 33, 63,
-                               64, 65, 100, 129])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 7, 8, 9, 10, 13, 16, 17, 30, 31, 32, 33,
+                               63, 64, 65, 100, 129])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_dtype):
     """Sums are held in chunks of up to 8 vectors (several chunks past 32 doubles or 64
-    floats with AVX2, 16 and 32 without), factor rows read whole vectors long where
-    that stays inside the factor, the last columns through a padded copy. Every k and
-    every column (the last ones included, dense rows here) give the in-order sum."""
+    floats with AVX2, 16 and 32 without), a chunk's last vector overlapping the one
+    before (or the chunk before: k = 33, 65); rows shorter than a vector are read whole
+    vectors long where that stays inside the factor, the last columns through a padded
+    copy. Every k and every column (the last ones included, dense rows here) give the
+    in-order sum."""
     data, indices, indptr, _ = _csr_arrays(n_rows=19, n_cols=11, density=0.9, seed=k,
                                            dtype=dtype, index_dtype=index_dtype,
                                            shuffled=True, duplicates=True)
@@ -198,21 +200,24 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_d
             assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 65, 100])
+@pytest.mark.parametrize("k", [1, 3, 7, 10, 30, 33, 65, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gather_reads_nothing_past_the_factor(k, dtype):
-    """Factor rows are read whole vectors long except near the factor's end; with the
-    factor (and A's arrays) against an unreadable page, a read past it would crash."""
+def test_gather_reads_and_writes_nothing_past_its_operands(k, dtype):
+    """Rows shorter than a vector are read whole vectors long except near the factor's
+    end, wider ones with overlapping vectors; with the factor, A's arrays and the
+    output against unreadable pages, a vector read or written past one would crash."""
     data, indices, indptr, _ = _csr_arrays(n_rows=13, n_cols=7, density=1.0, seed=k,
                                            dtype=dtype)
     F = np.random.default_rng(k).random((7, k)).astype(dtype)
-    guarded = [at_page_end(a) for a in (data, indices, F)]
+    guarded = [at_page_end(a) for a in (data, indices, F, np.empty((13, k), dtype))]
     if any(g is None for g in guarded):
         pytest.skip("no guard pages here")
     for module in kernel_builds("_sparse_fast"):
-        out = np.empty((13, k), dtype)
-        module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, 2)
-        assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
+        for n_threads in (1, 2):
+            out = guarded[3]
+            out[...] = np.nan
+            module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, n_threads)
+            assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
 
 
 def _in_order_scatter(data, indices, indptr, F, n_cols):
