@@ -107,7 +107,7 @@ def csr_times(
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
-    # Rows are summed in registers, reading factor rows whole vectors long (see
+    # Factor rows shorter than a vector are read one vector long (see
     # nmf/_sparse_gather.h): up to this column that stays inside the factor.
     cdef Py_ssize_t last_padded = gather_last_padded(n_cols, k, sizeof(floating))
     with nogil:

@@ -33,9 +33,10 @@ cdef inline Py_ssize_t gather_rows(const floating *data, const index_t *indices,
                                    const index_t *indptr, Py_ssize_t r0, Py_ssize_t r1,
                                    const floating *F, Py_ssize_t n_cols, Py_ssize_t k,
                                    Py_ssize_t last_padded, floating *out) noexcept nogil:
-    """Rows r0 to r1 of out = A @ F (out n_rows x k, F n_cols x k, both C order; rows
-    of A read up to F's column last_padded = gather_last_padded(n_cols, k, itemsize)
-    whole vectors long). Returns the number of entries outside [0, n_cols), left out."""
+    """Rows r0 to r1 of out = A @ F (out n_rows x k, F n_cols x k, both C order; factor
+    rows shorter than a vector read one vector long up to F's column last_padded =
+    gather_last_padded(n_cols, k, itemsize)). Returns the number of entries outside
+    [0, n_cols), left out."""
     if floating is float:
         if index_t is int32_t:
             return nmf_gather_rows_float_int32_t(data, indices, indptr, r0, r1, F, n_cols,
