@@ -25,13 +25,19 @@
 #define NMF_SCATTER_VECTORS 8
 
 #define NMF_SCATTER_EACH(S) S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7)
-#define NMF_SCATTER_LOAD_F(v) if (v < NVEC) f##v = *(const vec *) (f + offset[v]);
-#define NMF_SCATTER_ADD(v) if (v < NVEC) y##v = *(const vec *) (y + offset[v]) + a * f##v;
-#define NMF_SCATTER_STORE(v) if (v < NVEC) *(vec *) (y + offset[v]) = y##v;
+/* Vector v's place in a row: constant but for the last one (k - W). */
+#define NMF_SCATTER_OFFSET(v) (v < NVEC - 1 ? v * W : last)
+#define NMF_SCATTER_LOAD_F(v)                                                          \
+    if (v < NVEC) f##v = *(const vec *) (f + NMF_SCATTER_OFFSET(v));
+#define NMF_SCATTER_ADD(v)                                                             \
+    if (v < NVEC) y##v = *(const vec *) (y + NMF_SCATTER_OFFSET(v)) + a * f##v;
+#define NMF_SCATTER_STORE(v) if (v < NVEC) *(vec *) (y + NMF_SCATTER_OFFSET(v)) = y##v;
 
 /* The loop over A's rows, with BEGIN_ROW run once per row (F[i] is f) and ADD once
    per entry in range (y its output row, a its value). */
 #define NMF_SCATTER_ROWS(T, BEGIN_ROW, ADD)                                             \
+    T *const O_lo = O + lo * k;                                                        \
+    const size_t span = (size_t) (hi - lo);                                            \
     for (Py_ssize_t i = 0; i < n_rows; i++) {                                          \
         Py_ssize_t p = indptr[i];                                                      \
         const Py_ssize_t end = indptr[i + 1];                                          \
@@ -56,8 +62,10 @@
         const T *restrict f = F + i * k;                                               \
         BEGIN_ROW                                                                      \
         for (; p < end; p++) {                                                         \
-            const Py_ssize_t col = ind[p];                                             \
-            if (col < lo || col >= hi) {                                               \
+            /* col - lo as unsigned: below lo wraps past span, one comparison */       \
+            const size_t c = (size_t) (Py_ssize_t) ind[p] - (size_t) lo;               \
+            if (__builtin_expect(c >= span, 0)) {                                      \
+                const Py_ssize_t col = ind[p];                                         \
                 if (search) {                                                          \
                     if (col >= hi)                                                     \
                         break;          /* the rest of the row is past this range */   \
@@ -66,7 +74,7 @@
                 }                                                                      \
                 continue;                                                              \
             }                                                                          \
-            T *restrict y = O + col * k;                                               \
+            T *restrict y = O_lo + c * k;                                              \
             const T a = data[p];                                                       \
             ADD                                                                        \
         }                                                                              \
@@ -83,9 +91,8 @@ static void nmf_scatter_##T##_##I##_##NV(                                       
                                  may_alias));                                         \
     typedef T reg __attribute__((vector_size(NMF_VECTOR_BYTES)));                      \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NVEC = NV };                              \
-    Py_ssize_t offset[NMF_SCATTER_VECTORS], bad = 0;                                   \
-    for (int v = 0; v < NMF_SCATTER_VECTORS; v++)                                      \
-        offset[v] = v < NVEC - 1 ? v * W : k - W;                                      \
+    const Py_ssize_t last = k - W;                                                     \
+    Py_ssize_t bad = 0;                                                                \
     reg f0, f1, f2, f3, f4, f5, f6, f7;                                                \
     reg y0, y1, y2, y3, y4, y5, y6, y7;                                                \
     NMF_SCATTER_ROWS(T, NMF_SCATTER_EACH(NMF_SCATTER_LOAD_F),                          \
