@@ -72,7 +72,8 @@
 #define NMF_GATHER_FACTOR_ROW(T)                                                       \
     const Py_ssize_t col = ind[p];                                                     \
     const T *f = F + col * k;                                                          \
-    if (col < 0 || col > last_padded) {                                                \
+    /* col < 0 or col > last_padded, in one unsigned comparison */                    \
+    if (__builtin_expect((size_t) col >= direct, 0)) {                                 \
         if (col < 0 || col >= n_cols) {                                                \
             bad++;                                                                     \
             continue;                                                                  \
@@ -91,6 +92,7 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
     NMF_GATHER_TYPES(T)                                                                \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NVEC = NV };                              \
     T sum[NVEC * W], padded[NVEC * W];                                                 \
+    const size_t direct = (size_t) (last_padded + 1);  /* columns read in place */    \
     Py_ssize_t bad = 0;                                                                \
     NMF_GATHER_SUM(T)                                                                  \
     return bad;                                                                        \

@@ -200,6 +200,28 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_d
             assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("n_cols, k", [(1, 1), (2, 3), (3, 1), (1, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gather_on_a_factor_smaller_than_one_vector(n_cols, k, dtype):
+    """A factor with fewer entries than a vector holds: no factor row may be read in
+    place one vector long (last_padded = -1 with AVX2), every one goes through the
+    padded copy; the factor against an unreadable page, bad columns counted."""
+    data, indices, indptr, _ = _csr_arrays(n_rows=9, n_cols=n_cols, density=1.0,
+                                           seed=k, dtype=dtype, duplicates=True)
+    F = np.random.default_rng(k).random((n_cols, k)).astype(dtype)
+    guarded = at_page_end(F)
+    if guarded is None:
+        pytest.skip("no guard pages here")
+    for module in kernel_builds("_sparse_fast"):
+        out = np.full((9, k), np.nan, dtype)
+        module.csr_times(data, indices, indptr, guarded, out, 2)
+        assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
+        bad = indices.copy()
+        bad[-1] = n_cols
+        with pytest.raises(ValueError, match="1 entries do not"):
+            module.csr_times(data, bad, indptr, guarded, out, 1)
+
+
 @pytest.mark.parametrize("k", [1, 3, 7, 10, 30, 33, 65, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gather_reads_and_writes_nothing_past_its_operands(k, dtype):
