@@ -15,8 +15,7 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport uintptr_t
 
-from nmf._sparse_gather cimport (check_compressed, check_indices_found, gather_last_padded,
-                                 gather_rows, index_t)
+from nmf._sparse_gather cimport check_compressed, check_indices_found, gather_rows, index_t
 
 from ._threads import thread_limit
 
@@ -190,15 +189,13 @@ def cd_sweep_csr(
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const floating *F = &Ht[0, 0] if m > 0 else NULL
-    cdef Py_ssize_t last_padded = gather_last_padded(m, k, sizeof(floating))
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
             i = b * lanes
             rows = min(lanes, n - i)
             work = lane_work + threadid() * stride
             cross = work + cross_start
-            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, m, k, last_padded,
-                               cross)
+            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, m, k, cross)
             if shift != 0:
                 for j in range(rows * k):
                     cross[j] = cross[j] - shift

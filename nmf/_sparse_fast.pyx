@@ -20,8 +20,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
 
-from nmf._sparse_gather cimport (check_compressed, check_indices_found, gather_last_padded,
-                                 gather_rows, index_t)
+from nmf._sparse_gather cimport check_compressed, check_indices_found, gather_rows, index_t
 
 from ._threads import thread_limit
 
@@ -107,14 +106,11 @@ def csr_times(
     cdef const floating *F = &factor[0, 0] if n_cols > 0 else NULL
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
-    # Factor rows shorter than a vector are read one vector long (see
-    # nmf/_sparse_gather.h): up to this column that stays inside the factor.
-    cdef Py_ssize_t last_padded = gather_last_padded(n_cols, k, sizeof(floating))
     with nogil:
         for block in prange(n_blocks, num_threads=n_threads, schedule="guided"):
             bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
                                 min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, n_cols,
-                                k, last_padded, &out[0, 0])
+                                k, &out[0, 0])
     check_indices_found(bad, n_cols)
 
 

@@ -15,8 +15,8 @@
  * share get the same value twice, and no vector reads past the factor row. That keeps
  * the cache lines an entry touches to those of its row (k = 10 floats: 40 bytes, not
  * the 64 of two whole vectors). Only rows shorter than one vector (k < W) are read
- * whole vectors long, into the next row: that stays inside F for columns up to
- * `last_padded` (nmf_gather_last_padded); a column past it is copied into a
+ * whole vectors long, into the next row: that stays inside F for the first `direct`
+ * columns (nmf_gather_direct_columns); a column past them is copied into a
  * zero-padded buffer first, and just the k lanes are stored. A column outside
  * [0, n_cols) is counted and left out.
  *
@@ -72,7 +72,7 @@
 #define NMF_GATHER_FACTOR_ROW(T)                                                       \
     const Py_ssize_t col = ind[p];                                                     \
     const T *f = F + col * k;                                                          \
-    /* col < 0 or col > last_padded, in one unsigned comparison */                    \
+    /* col < 0 or col >= direct, in one unsigned comparison */                        \
     if (__builtin_expect((size_t) col >= direct, 0)) {                                 \
         if (col < 0 || col >= n_cols) {                                                \
             bad++;                                                                     \
@@ -88,11 +88,10 @@
 static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                           \
         const T *restrict data, const I *restrict ind, Py_ssize_t p, Py_ssize_t end,   \
         const T *restrict F, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t c0,           \
-        Py_ssize_t kc, Py_ssize_t last_padded, T *restrict row) {                      \
+        Py_ssize_t kc, size_t direct, T *restrict row) {                               \
     NMF_GATHER_TYPES(T)                                                                \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NVEC = NV };                              \
     T sum[NVEC * W], padded[NVEC * W];                                                 \
-    const size_t direct = (size_t) (last_padded + 1);  /* columns read in place */    \
     Py_ssize_t bad = 0;                                                                \
     NMF_GATHER_SUM(T)                                                                  \
     return bad;                                                                        \
@@ -103,8 +102,17 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
         for (Py_ssize_t i = r0; i < r1; i++)                                           \
             bad += nmf_gather_chunk_##T##_##I##_##NV(data, ind, indptr[i], indptr[i + 1], \
                                                      F, n_cols, k, c0, kc,             \
-                                                     last_padded, out + i * k);        \
+                                                     direct, out + i * k);             \
         break;
+
+/* The first columns whose factor rows may be read in place one whole vector long
+   without leaving F (n_cols x k): all of them when k >= one vector. */
+static inline size_t nmf_gather_direct_columns(Py_ssize_t n_cols, Py_ssize_t k,
+                                               Py_ssize_t itemsize) {
+    const Py_ssize_t W = NMF_VECTOR_BYTES / itemsize;
+    if (k >= W) return (size_t) n_cols;
+    return n_cols * k >= W ? (size_t) ((n_cols * k - W) / k + 1) : 0;
+}
 
 /* Rows r0 to r1 of out = A @ F (out n_rows x k, C order); returns the number of
    entries whose column is outside [0, n_cols) (left out). */
@@ -112,8 +120,9 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
 NMF_FOR_1_TO_8(NMF_GATHER_CHUNK, T, I)                                                 \
 static Py_ssize_t nmf_gather_rows_##T##_##I(                                          \
         const T *data, const I *ind, const I *indptr, Py_ssize_t r0, Py_ssize_t r1,    \
-        const T *F, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t last_padded, T *out) { \
+        const T *F, Py_ssize_t n_cols, Py_ssize_t k, T *out) {                         \
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), chunk = NMF_GATHER_VECTORS * W; \
+    const size_t direct = nmf_gather_direct_columns(n_cols, k, sizeof(T));             \
     Py_ssize_t bad = 0;                                                                \
     for (Py_ssize_t c0 = 0; c0 < k; c0 += chunk) {                                     \
         const Py_ssize_t kc = k - c0 < chunk ? k - c0 : chunk;                         \
@@ -129,14 +138,5 @@ NMF_GATHER_ROWS(float, int32_t)
 NMF_GATHER_ROWS(float, int64_t)
 NMF_GATHER_ROWS(double, int32_t)
 NMF_GATHER_ROWS(double, int64_t)
-
-/* The last column whose factor row may be read one whole vector long without leaving
-   F (n_cols x k), -1 when none may (all of them when k >= one vector). */
-static inline Py_ssize_t nmf_gather_last_padded(Py_ssize_t n_cols, Py_ssize_t k,
-                                                Py_ssize_t itemsize) {
-    const Py_ssize_t W = NMF_VECTOR_BYTES / itemsize;
-    if (k >= W) return n_cols - 1;
-    return n_cols * k >= W ? (n_cols * k - W) / k : -1;
-}
 
 #endif

@@ -203,9 +203,9 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_d
 @pytest.mark.parametrize("n_cols, k", [(1, 1), (2, 3), (3, 1), (1, 5)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gather_on_a_factor_smaller_than_one_vector(n_cols, k, dtype):
-    """A factor with fewer entries than a vector holds: no factor row may be read in
-    place one vector long (last_padded = -1 with AVX2), every one goes through the
-    padded copy; the factor against an unreadable page, bad columns counted."""
+    """A factor with fewer entries than a vector holds: with AVX2 no factor row may be
+    read in place one vector long, every one goes through the padded copy; the factor
+    against an unreadable page, bad columns counted."""
     data, indices, indptr, _ = _csr_arrays(n_rows=9, n_cols=n_cols, density=1.0,
                                            seed=k, dtype=dtype, duplicates=True)
     F = np.random.default_rng(k).random((n_cols, k)).astype(dtype)
