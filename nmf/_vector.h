@@ -22,9 +22,10 @@
 #define NMF_VECTOR_BYTES 16
 #endif
 
-/* S(T, I, n) for n = 1 to 8: the counts of vectors per row the sparse kernels
+/* S(T, I, n) for n = 1 to 7 or 8: the counts of vectors per row the sparse kernels
    (nmf/_sparse_gather.h, nmf/_sparse_scatter.h) are specialised on. */
-#define NMF_FOR_1_TO_8(S, T, I)                                                        \
-    S(T, I, 1) S(T, I, 2) S(T, I, 3) S(T, I, 4) S(T, I, 5) S(T, I, 6) S(T, I, 7) S(T, I, 8)
+#define NMF_FOR_1_TO_7(S, T, I)                                                        \
+    S(T, I, 1) S(T, I, 2) S(T, I, 3) S(T, I, 4) S(T, I, 5) S(T, I, 6) S(T, I, 7)
+#define NMF_FOR_1_TO_8(S, T, I) NMF_FOR_1_TO_7(S, T, I) S(T, I, 8)
 
 #endif

@@ -252,16 +252,18 @@ def _in_order_scatter(data, indices, indptr, F, n_cols):
     return out
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 13, 16, 17, 30, 31, 32, 33, 64,
-                               65, 100])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 12, 13, 16, 17, 20, 30, 31, 32,
+                               33, 60, 63, 64, 65, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_scatter_bits_for_any_k(k, dtype, index_dtype):
     """A factor row is held in registers, output rows updated a vector at a time, the
-    last k % width entries together with the row's last whole vector (entries written
-    twice with the same value), for k from one vector to eight (32 doubles or 64
-    floats with AVX2); other k entry by entry. Every k gives the in-order sum,
-    repeated indices (one row updated twice in a row) included, on every build."""
+    last k % width entries by a half or whole vector overlapping the one before
+    (entries written twice with the same value), for k from one vector to eight (32
+    doubles or 64 floats with AVX2); other k entry by entry. With AVX2 floats, 12, 20
+    and 60 end on the longest half tail, 13 and 63 on the shortest whole one. Every k
+    gives the in-order sum, repeated indices (one row updated twice in a row)
+    included, on every build."""
     data, indices, indptr, _ = _csr_arrays(n_rows=19, n_cols=11, density=0.6, seed=k,
                                            dtype=dtype, index_dtype=index_dtype,
                                            shuffled=True, duplicates=True)
@@ -274,7 +276,7 @@ def test_scatter_bits_for_any_k(k, dtype, index_dtype):
             assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 65])
+@pytest.mark.parametrize("k", [1, 3, 10, 12, 30, 33, 60, 65])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
     """With the factor and the output against unreadable pages, a vector read or
