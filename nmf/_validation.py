@@ -215,16 +215,23 @@ def check_bool(value, name):
 
 
 def check_random_state(random_state):
-    """None, an int seed, a RandomState or a Generator -> a RandomState or Generator."""
-    if random_state is None:
-        return np.random.RandomState()
-    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+    """random_state if it is None, an int seed, a RandomState or a Generator."""
+    if random_state is None or isinstance(random_state,
+                                          (np.random.RandomState, np.random.Generator)):
         return random_state
     if isinstance(random_state, Integral) and not isinstance(random_state, (bool, np.bool_)):
         if not 0 <= random_state < 2**32:
             raise ValueError(f"random_state must be an int in [0, 2**32); got {random_state!r}.")
-        return np.random.RandomState(int(random_state))
+        return int(random_state)
     raise TypeError(
         "random_state must be None, an int, a numpy RandomState or a numpy Generator;"
         f" got {random_state!r}."
     )
+
+
+def random_generator(random_state):
+    """The RandomState or Generator a checked random_state stands for: a new one seeded
+    from the operating system for None, from the seed for an int."""
+    if random_state is None or isinstance(random_state, int):
+        return np.random.RandomState(random_state)
+    return random_state

@@ -67,6 +67,46 @@ def test_repeated_calls_give_the_same_bits(init, dtype, fmt, solver):
     assert not np.array_equal(_fit(X, **dict(kwargs, random_state=1))[0], first[0])
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("start", ["custom", "fixed H"])
+def test_a_fit_that_draws_nothing_leaves_the_random_state_alone(start, solver,
+                                                                 monkeypatch):
+    """From the caller's factors without shuffle nothing is drawn and no RandomState
+    is seeded (that costs 0.1-0.2 ms a call), so the result does not depend on
+    random_state, a RandomState passed in is not advanced, and a bad random_state is
+    still refused; with shuffle the permutations do draw from it."""
+    X = _X()
+    model = NMF(4, init="nndsvda", max_iter=3, tol=0)
+    W0, H0 = model.fit_transform(X), model.components_
+    kwargs = (dict(W=W0, H=H0, init="custom") if start == "custom"
+              else dict(H=H0, update_H=False))
+    kwargs.update(n_components=4, solver=solver, tol=0, max_iter=5)
+    rng = np.random.RandomState(7)
+    before = rng.get_state()
+    result = _fit(X, **dict(kwargs, random_state=rng))
+    assert all(np.array_equal(a, b) for a, b in zip(rng.get_state(), before))
+    _assert_same_bits(_fit(X, **dict(kwargs, random_state=None)), result)
+    with pytest.raises(ValueError, match="random_state must be an int in"):
+        _fit(X, **dict(kwargs, random_state=2**32))
+    if start == "custom" and solver == "cd":
+        _fit(X, **dict(kwargs, random_state=rng, shuffle=True))
+        assert not np.array_equal(rng.get_state()[1], before[1])
+
+    seeded = []
+
+    class CountedRandomState(np.random.RandomState):
+        def __init__(self, *args):
+            seeded.append(args)
+            super().__init__(*args)
+
+    monkeypatch.setattr(np.random, "RandomState", CountedRandomState)
+    _fit(X, **dict(kwargs, random_state=None))
+    _fit(X, **dict(kwargs, random_state=3))
+    assert seeded == []
+    _fit(X, n_components=4, solver=solver, tol=0, max_iter=5, random_state=3)
+    assert seeded == [(3,)]
+
+
 def test_the_estimator_refits_to_the_same_bits():
     X = _X()
     estimator = NMF(6, random_state=0, shuffle=True, alpha=0.1, max_iter=50)
