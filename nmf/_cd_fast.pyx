@@ -126,7 +126,8 @@ def cd_sweep(
     n_threads = _threads_for_blocks(n_threads, n_blocks)
     cdef Py_ssize_t stride = _lane_stride(k, lanes, sizeof(floating))
     cdef floating[::1] lane_memory = np.empty(
-        n_threads * stride + LINE_BYTES // sizeof(floating), dtype=np.asarray(W).dtype)
+        n_threads * stride + LINE_BYTES // sizeof(floating),
+        dtype=np.float32 if floating is float else np.float64)
     cdef floating *lane_work = _line_aligned(&lane_memory[0])
     cdef floating *work
     with nogil:
@@ -181,7 +182,8 @@ def cd_sweep_csr(
     cdef Py_ssize_t cross_start = _lane_stride(k, lanes, sizeof(floating))
     cdef Py_ssize_t stride = cross_start + (lanes * k + line - 1) // line * line + line
     cdef floating[::1] lane_memory = np.empty(
-        n_threads * stride + LINE_BYTES // sizeof(floating), dtype=np.asarray(W).dtype)
+        n_threads * stride + LINE_BYTES // sizeof(floating),
+        dtype=np.float32 if floating is float else np.float64)
     cdef floating *lane_work = _line_aligned(&lane_memory[0])
     cdef floating *work
     cdef floating *cross

@@ -12,6 +12,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 
 from nmf._gram_fast cimport ROWS_PER_BLOCK, add_blocks
+from nmf._overlap cimport views_overlap
 from ._gram_fast import blocks_for
 from ._threads import thread_limit
 
@@ -59,8 +60,8 @@ def dense_times(
         raise ValueError(f"out must have shape ({rows}, {k}); got {tuple(out.shape)[:2]}.")
     if k > NMF_DENSE_MAX_K:
         raise ValueError(f"factor must have at most {NMF_DENSE_MAX_K} columns; got {k}.")
-    if np.may_share_memory(np.asarray(out), np.asarray(factor)) or np.may_share_memory(
-            np.asarray(out), np.asarray(X)):
+    cdef const floating[:, :] out_view = out, factor_view = factor
+    if views_overlap(out_view, factor_view) or views_overlap(out_view, X):
         raise ValueError("out must not overlap X or factor; pass a separate buffer.")
     if rows == 0 or k == 0:
         return np.asarray(out)

@@ -14,12 +14,12 @@ the same for any thread count:
   owns a contiguous range of output rows and walks all of A, keeping the entries that
   fall in its range. No thread-private copy of the output, no transpose of A.
 """
-import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
 
+from nmf._overlap cimport views_overlap
 from nmf._sparse_gather cimport check_compressed, check_indices_found, gather_rows, index_t
 
 from ._threads import thread_limit
@@ -30,10 +30,12 @@ def _check_columns(name, Py_ssize_t columns, Py_ssize_t k, like):
         raise ValueError(f"{name} must have {k} columns like {like}; got {columns}.")
 
 
-def _check_apart(out, factor):
-    # The loops below tell the compiler the output never overlaps the factor.
-    if np.may_share_memory(np.asarray(out), np.asarray(factor)):
+cdef int _check_apart(const floating[:, ::1] out, const floating[:, ::1] factor) except -1:
+    # The kernels below tell the compiler the output never overlaps the factor.
+    cdef const floating[:, :] out_view = out, factor_view = factor
+    if views_overlap(out_view, factor_view):
         raise ValueError("out must not overlap factor; pass a separate buffer.")
+    return 0
 
 
 cdef extern from "_sparse_scatter.h" nogil:

@@ -81,6 +81,40 @@ def test_views_with_one_unit_stride_work_and_others_are_refused(dense_fast, tran
                                np.empty((20 if transpose else 25, 6)))
 
 
+def _views_of_one_buffer():
+    """(X, out) pairs cut from one buffer: apart, touching, one entry in common,
+    reversed, transposed."""
+    buffer = np.zeros(500)
+    rows = buffer[:200].reshape(20, 10)
+    return [
+        (rows, buffer[200:260].reshape(20, 3)),              # right after X
+        (rows, buffer[199:259].reshape(20, 3)),              # X's last entry
+        (rows[::-1], buffer[200:260].reshape(20, 3)),        # X read backwards, apart
+        (rows[::-1], buffer[150:210].reshape(20, 3)),
+        (buffer[:200].reshape(10, 20).T, buffer[300:360].reshape(20, 3)),
+        (buffer[:200].reshape(10, 20).T, buffer[0:60].reshape(20, 3)),
+        (buffer[100:300].reshape(20, 10), buffer[40:100].reshape(20, 3)),  # just before
+        (buffer[100:300].reshape(20, 10), buffer[41:101].reshape(20, 3)),
+    ]
+
+
+@pytest.mark.parametrize("dense_fast", VARIANTS)
+@pytest.mark.parametrize("case", range(8))
+def test_overlap_is_refused_exactly_where_numpy_sees_one(dense_fast, case):
+    """The kernel's own test of out against X (nmf/_overlap.pxd, no ndarray made of
+    either view) refuses what np.may_share_memory flags, and nothing else."""
+    X, out = _views_of_one_buffer()[case]
+    X[...] = np.arange(X.size).reshape(X.shape) % 7
+    factor = np.ones((10, 3))
+    if np.may_share_memory(X, out):
+        with pytest.raises(ValueError, match="must not overlap"):
+            dense_fast.dense_times(X, False, factor, out)
+    else:
+        expected = X @ factor
+        dense_fast.dense_times(X, False, factor, out)
+        assert_allclose(out, expected)
+
+
 @pytest.mark.parametrize("dense_fast", VARIANTS)
 def test_wrong_operands_are_refused(dense_fast):
     X, factor, out = np.ones((6, 4)), np.ones((4, 3)), np.empty((6, 3))

@@ -151,11 +151,22 @@ def test_malformed_structure_raises(change, message):
 
 
 @pytest.mark.parametrize("kernel", [csr_times, csr_t_times])
-def test_output_overlapping_the_factor_is_rejected(kernel):
+@pytest.mark.parametrize("start, overlaps", [(0, True), (11, True), (12, False),
+                                             (24, False)])
+def test_output_overlapping_the_factor_is_rejected(kernel, start, overlaps):
+    """out is refused when it shares memory with the factor (the same buffer, or one
+    entry of it), and taken when it starts right after."""
     data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=6, density=0.5)
-    buffer = np.ones((6, 2))
-    with pytest.raises(ValueError, match="out must not overlap factor"):
-        kernel(data, indices, indptr, buffer, buffer)
+    buffer = np.ones(40)
+    factor = buffer[:12].reshape(6, 2)
+    out = buffer[start:start + 12].reshape(6, 2)
+    if overlaps:
+        with pytest.raises(ValueError, match="out must not overlap factor"):
+            kernel(data, indices, indptr, factor, out)
+    else:
+        expected = (A if kernel is csr_times else A.T) @ factor
+        kernel(data, indices, indptr, factor, out)
+        assert_allclose(out, expected)
 
 
 def test_mixed_dtypes_are_rejected():
