@@ -71,9 +71,19 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     gram = np.empty((k, k), dtype=dtype)
     cross_W = None if W_on_X else np.empty((n, k), dtype=dtype)
     cross_H = np.empty((m, k), dtype=dtype) if update_H and not H_on_X else None
+    # Per-row work memory, and every choice of kernel and threads, made once: on a
+    # small X the iteration's Python is a good part of its time.
     row_violation = np.empty(max(n, m), dtype=np.float64)
     row_change = np.empty(max(n, m), dtype=np.float64) if accelerated else None
+    rows_of = {n: (row_violation[:n], row_change[:n] if accelerated else None),
+               m: (row_violation[:m], row_change[:m] if accelerated else None)}
+    gram_of = {n: _products.gram_function(n, k, n_threads),
+               m: _products.gram_function(m, k, n_threads)}
+    X_times = None if W_on_X else _products.product_function(X, False, k, n_threads)
+    Xt_times = (_products.product_function(X, True, k, n_threads) if cross_H is not None
+                else None)
     order = np.arange(k, dtype=np.intp)
+    cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
 
     def next_order():
         if shuffle:
@@ -81,11 +91,10 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
 
     def sweep(factor, cross, threads, change):
         next_order()
-        return cd_fast.cd_sweep(factor, gram, cross, order, row_violation[: len(factor)],
-                                threads, change)
+        return cd_sweep(factor, gram, cross, order, rows_of[len(factor)][0], threads, change)
 
     def set_gram(other, l2):
-        _products.gram(other, gram, n_threads)
+        gram_of[len(other)](other, gram)
         if l2:
             gram.flat[:: k + 1] += l2
 
@@ -94,8 +103,8 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         cross product summed inside the sweep."""
         set_gram(other, l2)
         next_order()
-        return cd_fast.cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
-                                    row_violation[: len(factor)], threads_on_X)
+        return cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
+                            rows_of[len(factor)][0], threads_on_X)
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):
         """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
@@ -104,7 +113,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             cross -= l1
         if max_sweeps == 1:
             return sweep(factor, cross, threads, None)
-        change = row_change[: len(factor)]
+        change = rows_of[len(factor)][1]
         violation = sweep(factor, cross, threads, change)
         first = last = change.sum()
         for _ in range(max_sweeps - 1):
@@ -121,12 +130,12 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         if W_on_X:
             violation = update_on_X(W, Ht, l1_W, l2_W)
         else:
-            _products.X_times(X, Ht, cross_W, n_threads)
+            X_times(Ht, cross_W)
             violation = update(W, Ht, cross_W, l1_W, l2_W, threads_W, sweeps_W)
         if H_on_X:
             violation += update_on_X(Ht, W, l1_H, l2_H)
         elif update_H:
-            _products.Xt_times(X, W, cross_H, n_threads)
+            Xt_times(W, cross_H)
             violation += update(Ht, W, cross_H, l1_H, l2_H, threads_H, sweeps_H)
         if violation_init is None:
             violation_init = violation

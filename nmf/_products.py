@@ -28,20 +28,28 @@ def compressed_arrays(X):
     return X.data, X.indices, indptr
 
 
-def gram(factor, out, n_threads=1):
-    """factor.T @ factor (k, k) into out. nmf/_dense_fast.pyx's kernel where there is
-    one (2.4 times as fast as OpenBLAS's syrk on a tall thin factor); else NumPy's
-    syrk, or for a tall factor syrk over fixed row blocks in parallel
-    (nmf/_gram_fast.pyx; NumPy's one call would run on one core). Small factors go to
-    NumPy either way (the kernel's call costs a few microseconds). The bits never depend
-    on the thread count."""
-    rows, k = factor.shape
+def gram_function(rows, k, n_threads=1):
+    """A function (factor, out) -> out = factor.T @ factor (k, k), for factors of this
+    shape, the choice below made once. nmf/_dense_fast.pyx's kernel where there is one
+    (2.4 times as fast as OpenBLAS's syrk on a tall thin factor); else NumPy's syrk,
+    or for a tall factor syrk over fixed row blocks in parallel (nmf/_gram_fast.pyx;
+    NumPy's one call would run on one core). Small factors go to NumPy either way (the
+    kernel's call costs a few microseconds). The bits never depend on the thread
+    count."""
     work = rows * k * k
+    threads = threads_for(work, n_threads)
     if dense_fast is not None and k <= dense_fast.MAX_K and work >= GRAM_KERNEL_WORK:
-        return dense_fast.gram(factor, out, threads_for(work, n_threads))
+        kernel = dense_fast.gram
+        return lambda factor, out: kernel(factor, out, threads)
     if rows <= gram_fast.BLOCK_ROWS:
-        return np.dot(factor.T, factor, out=out)
-    return gram_fast.gram(factor, out, threads_for(work, n_threads))
+        return lambda factor, out: np.dot(factor.T, factor, out=out)
+    kernel = gram_fast.gram
+    return lambda factor, out: kernel(factor, out, threads)
+
+
+def gram(factor, out, n_threads=1):
+    """factor.T @ factor (k, k) into out (see gram_function)."""
+    return gram_function(*factor.shape, n_threads)(factor, out)
 
 
 # Multiply-adds from which a Gram goes to the dense kernel rather than NumPy (about 10
@@ -59,17 +67,6 @@ def threads_for(work, n_threads):
     return max(1, min(n_threads, work // MIN_WORK_PER_THREAD))
 
 
-def _sparse_times(X, gather, factor, out, n_threads):
-    """out = (X or X.T) @ factor from X's compressed arrays read as CSR: a gather
-    (csr_times) when `gather`, else a scatter (csr_t_times)."""
-    threads = threads_for(X.nnz * out.shape[1], n_threads)
-    if gather:
-        sparse_fast.csr_times(*compressed_arrays(X), factor, out, threads)
-    else:
-        sparse_fast.csr_t_times(*compressed_arrays(X), factor, out, threads,
-                                X.has_sorted_indices)
-
-
 # Dense X's products run in BLAS's thread pool, whose threads keep spinning on the
 # cores for a while after each call: an OpenMP region right after competes with them.
 # Next to BLAS, nmf's own parallel work (a CD sweep, a dense product) goes parallel only
@@ -80,31 +77,50 @@ def _sparse_times(X, gather, factor, out, n_threads):
 DENSE_WORK_FACTOR = 32
 
 
-def _dense_times(X, transpose, factor, out, n_threads):
-    """(X.T if transpose else X) @ factor into out: nmf's kernel for a C- or F-ordered
-    X and a factor of at most dense_fast.MAX_K columns (BLAS is slow on that thin
-    shape; the kernel's bits do not depend on its thread count), BLAS otherwise."""
-    if (dense_fast is not None and factor.shape[1] <= dense_fast.MAX_K
+def product_function(X, transpose, k, n_threads=1):
+    """A function (factor, out) -> out = (X.T if transpose else X) @ factor for factors
+    of k columns, the choice of kernel and threads made once (a CD iteration calls it
+    twice: on small X the per-call choices cost as much as the product).
+
+    Sparse X: nmf/_sparse_fast.pyx on X's compressed arrays read as CSR, a gather
+    (csr_times) where the result's rows are X's compressed rows, else a scatter
+    (csr_t_times). Dense X: nmf's kernel for a C- or F-ordered X and at most
+    dense_fast.MAX_K columns (BLAS is slow on that thin shape; the kernel's bits do not
+    depend on its thread count), BLAS otherwise.
+    """
+    if sp.issparse(X):
+        arrays = compressed_arrays(X)
+        threads = threads_for(X.nnz * k, n_threads)
+        if (X.format == "csr") != transpose:
+            gather = sparse_fast.csr_times
+
+            def sparse_gather(factor, out):
+                gather(*arrays, factor, out, threads)
+                return out
+            return sparse_gather
+        scatter, sorted_indices = sparse_fast.csr_t_times, X.has_sorted_indices
+
+        def sparse_scatter(factor, out):
+            scatter(*arrays, factor, out, threads, sorted_indices)
+            return out
+        return sparse_scatter
+    if (dense_fast is not None and k <= dense_fast.MAX_K
             and (X.flags.c_contiguous or X.flags.f_contiguous)):
-        work = X.size * factor.shape[1] // DENSE_WORK_FACTOR
-        return dense_fast.dense_times(X, transpose, factor, out, threads_for(work, n_threads))
-    return np.dot(X.T if transpose else X, factor, out=out)
+        kernel = dense_fast.dense_times
+        threads = threads_for(X.size * k // DENSE_WORK_FACTOR, n_threads)
+        return lambda factor, out: kernel(X, transpose, factor, out, threads)
+    A = X.T if transpose else X
+    return lambda factor, out: np.dot(A, factor, out=out)
 
 
 def X_times(X, factor, out, n_threads=1):
     """X @ factor, (n_samples, k), into out; factor is (n_features, k)."""
-    if sp.issparse(X):
-        _sparse_times(X, X.format == "csr", factor, out, n_threads)
-        return out
-    return _dense_times(X, False, factor, out, n_threads)
+    return product_function(X, False, factor.shape[1], n_threads)(factor, out)
 
 
 def Xt_times(X, factor, out, n_threads=1):
     """X.T @ factor, (n_features, k), into out; factor is (n_samples, k)."""
-    if sp.issparse(X):
-        _sparse_times(X, X.format == "csc", factor, out, n_threads)
-        return out
-    return _dense_times(X, True, factor, out, n_threads)
+    return product_function(X, True, factor.shape[1], n_threads)(factor, out)
 
 
 def squared_residual(X, W, Ht, n_threads=1):
