@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _gram_fast as gram_fast
-from ._kernels import dense_fast, sparse_fast
+from ._kernels import dense_cols_fast, dense_fast, sparse_fast
 
 
 def compressed_arrays(X):
@@ -106,7 +106,11 @@ def product_function(X, transpose, k, n_threads=1):
         return sparse_scatter
     if (dense_fast is not None and k <= dense_fast.MAX_K
             and (X.flags.c_contiguous or X.flags.f_contiguous)):
-        kernel = dense_fast.dense_times
+        # The result's rows run across X's memory: the cols kernel, whose best build
+        # depends on the processor (nmf/_kernels.py).
+        across = X.flags.f_contiguous != transpose and not (X.flags.c_contiguous
+                                                             and X.flags.f_contiguous)
+        kernel = (dense_cols_fast if across else dense_fast).dense_times
         threads = threads_for(X.size * k // DENSE_WORK_FACTOR, n_threads)
         return lambda factor, out: kernel(X, transpose, factor, out, threads)
     A = X.T if transpose else X

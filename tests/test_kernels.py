@@ -6,8 +6,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf import _kernels
-from nmf._cpu import has_avx2, has_avx512f, has_fma
+from nmf import _kernels, _products
+from nmf._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 
 from _builds import kernel_builds
 from _reference import hals_sweep
@@ -38,6 +38,39 @@ def test_the_processors_variant_is_used():
         assert _kernels.dense_fast.__name__ == "nmf._dense_fast"
     else:
         assert _kernels.dense_fast is None
+    if dense_built and has_avx2() and has_fma() and splits_512bit_vectors():
+        assert _kernels.dense_cols_fast.__name__ == "nmf._dense_fast"
+    else:
+        assert _kernels.dense_cols_fast is _kernels.dense_fast
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_products_across_X_use_the_cols_module(monkeypatch, order, transpose):
+    """X.T @ F for C-ordered X and X @ F for F-ordered X go to dense_cols_fast, the
+    others to dense_fast (a vector-shaped X, both orders at once, to dense_fast)."""
+    if _kernels.dense_fast is None:
+        pytest.skip("no dense kernels in this build or on this processor")
+    calls = []
+
+    class Recorder:
+        MAX_K = _kernels.dense_fast.MAX_K
+
+        def __init__(self, name):
+            self.name = name
+
+        def dense_times(self, *args):
+            calls.append(self.name)
+
+    monkeypatch.setattr(_products, "dense_fast", Recorder("all"))
+    monkeypatch.setattr(_products, "dense_cols_fast", Recorder("cols"))
+    X = np.asarray(np.ones((6, 4)), order=order)
+    _products.product_function(X, transpose, 3)(None, None)
+    across = (order == "C") == transpose
+    assert calls == ["cols" if across else "all"]
+    calls.clear()
+    _products.product_function(np.ones((1, 4)), transpose, 3)(None, None)
+    assert calls == ["all"]
 
 
 @pytest.mark.parametrize("n, k", [(1, 1), (5, 3), (31, 4), (32, 5), (33, 9), (100, 30)])
