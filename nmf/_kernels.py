@@ -12,9 +12,9 @@ elsewhere it is None and BLAS computes those products. dense_cols_fast is the mo
 for the products whose result rows run across X's memory (X.T @ F for a C-ordered X,
 X @ F for an F-ordered one, the "cols" kernel of nmf/_dense_tile.h): dense_fast, except
 on processors that split 512-bit instructions in two (AMD Zen 4), where the AVX2 build
-runs that kernel faster: X.T @ W, 5000 x 2000 float64, k = 30: 18 against 28-32 ms,
-k = 10: 12.5 against 21 (asv_benchmarks/dense_kernels.py). The other products stay on
-AVX-512 there (X @ H.T at k = 30: 13.5 against 21 ms).
+runs that kernel faster: X.T @ W, 5000 x 2000 float64, k = 30: 18-20 against 28-32 ms,
+k = 10: 10-12.5 against 21-25 (asv_benchmarks/dense_kernels.py, three runs). The other
+products stay on AVX-512 there (X @ H.T at k = 30: 12.4-13.5 against 17-21 ms).
 """
 from ._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 

@@ -108,8 +108,8 @@ def product_function(X, transpose, k, n_threads=1):
             and (X.flags.c_contiguous or X.flags.f_contiguous)):
         # The result's rows run across X's memory: the cols kernel, whose best build
         # depends on the processor (nmf/_kernels.py).
-        across = X.flags.f_contiguous != transpose and not (X.flags.c_contiguous
-                                                             and X.flags.f_contiguous)
+        both_orders = X.flags.c_contiguous and X.flags.f_contiguous
+        across = not both_orders and X.flags.f_contiguous != transpose
         kernel = (dense_cols_fast if across else dense_fast).dense_times
         threads = threads_for(X.size * k // DENSE_WORK_FACTOR, n_threads)
         return lambda factor, out: kernel(X, transpose, factor, out, threads)

@@ -1,3 +1,7 @@
+import pathlib
+
+import pytest
+
 from nmf._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 
 
@@ -21,3 +25,21 @@ def test_splits_512bit_vectors_answers_a_bool_only_with_avx512():
     assert isinstance(splits_512bit_vectors(), bool)
     if splits_512bit_vectors():
         assert has_avx512f()
+
+
+def test_splits_512bit_vectors_agrees_with_proc_cpuinfo():
+    """Linux's own reading of the processor: AMD, family 25 (19h), with avx512f."""
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo (not Linux)")
+    fields = {}
+    for line in cpuinfo.read_text().splitlines():
+        if not line.strip():
+            break                   # the first processor is enough
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    if "vendor_id" not in fields or "cpu family" not in fields:
+        pytest.skip("/proc/cpuinfo without x86 fields")
+    expected = (fields["vendor_id"] == "AuthenticAMD" and fields["cpu family"] == "25"
+                and "avx512f" in fields.get("flags", "").split())
+    assert splits_512bit_vectors() == expected
