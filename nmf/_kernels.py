@@ -12,9 +12,10 @@ elsewhere it is None and BLAS computes those products. dense_cols_fast is the mo
 for the products whose result rows run across X's memory (X.T @ F for a C-ordered X,
 X @ F for an F-ordered one, the "cols" kernel of nmf/_dense_tile.h): dense_fast, except
 on processors that split 512-bit instructions in two (AMD Zen 4), where the AVX2 build
-runs that kernel faster: X.T @ W, 5000 x 2000 float64, k = 30: 18-20 against 28-32 ms,
-k = 10: 10-12.5 against 21-25 (asv_benchmarks/dense_kernels.py, three runs). The other
-products stay on AVX-512 there (X @ H.T at k = 30: 12.4-13.5 against 17-21 ms).
+runs that kernel faster: X.T @ W, 5000 x 2000 float64, k = 30: 17.5-17.9 against
+27.2-27.8 ms, k = 10: 9.9-12.5 against 20.1-25.0 (asv_benchmarks/dense_kernels.py,
+three runs). The other products stay on AVX-512 there (X @ H.T at k = 30: 12.2-12.4
+against 16.9-17.2 ms).
 """
 from ._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 
@@ -29,21 +30,21 @@ else:
     from . import _cd_fast as cd_fast
     from . import _sparse_fast as sparse_fast
 
-dense_fast = None
+# Both dense builds this processor runs (None where not built or not supported).
+avx512_dense_fast = avx2_dense_fast = None
 if has_avx512f() and has_fma():
     try:
-        from . import _dense_fast_avx512 as dense_fast
+        from . import _dense_fast_avx512 as avx512_dense_fast
     except ImportError:     # built without it (another compiler or processor family)
         pass
-avx2_dense_fast = None
 if has_avx2() and has_fma():
     try:
         from . import _dense_fast as avx2_dense_fast
     except ImportError:
         pass
-if dense_fast is None:
-    dense_fast = avx2_dense_fast
+dense_fast = avx512_dense_fast if avx512_dense_fast is not None else avx2_dense_fast
 dense_cols_fast = (avx2_dense_fast if avx2_dense_fast is not None and splits_512bit_vectors()
                    else dense_fast)
 
-__all__ = ["cd_fast", "dense_cols_fast", "dense_fast", "sparse_fast"]
+__all__ = ["avx2_dense_fast", "avx512_dense_fast", "cd_fast", "dense_cols_fast",
+           "dense_fast", "sparse_fast"]
