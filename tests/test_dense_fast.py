@@ -8,21 +8,17 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf._cpu import has_avx2, has_avx512f, has_fma
 
+from _builds import is_built
 from _guard import at_page_end
 
 
 def _variants():
+    """The dense builds this processor runs (importing one it cannot run would stop
+    the process with SIGILL)."""
     runs = {"_dense_fast": has_avx2() and has_fma(),
             "_dense_fast_avx512": has_avx512f() and has_fma()}
-    modules = []
-    for name, runs_here in runs.items():
-        try:
-            module = importlib.import_module("nmf." + name)
-        except ImportError:     # not in this build: BLAS computes the products
-            continue
-        if runs_here:
-            modules.append(module)
-    return modules
+    return [importlib.import_module("nmf." + name) for name, runs_here in runs.items()
+            if runs_here and is_built(name)]
 
 
 VARIANTS = _variants()

@@ -1,5 +1,7 @@
 """The kernel variants: baseline and AVX2 builds give the same bits; the right one is used."""
-import importlib
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,29 +11,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 from nmf import _kernels, _products
 from nmf._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 
-from _builds import kernel_builds
+from _builds import is_built, kernel_builds
 from _reference import hals_sweep
 
 
 def test_the_processors_variant_is_used():
-    try:
-        importlib.import_module("nmf._cd_fast_avx2")
-        built = True
-    except ImportError:
-        built = False
-    expected = "_avx2" if built and has_avx2() else ""
+    expected = "_avx2" if is_built("_cd_fast_avx2") and has_avx2() else ""
     assert _kernels.cd_fast.__name__.endswith("_cd_fast" + expected)
     assert _kernels.sparse_fast.__name__.endswith("_sparse_fast" + expected)
-    try:
-        importlib.import_module("nmf._dense_fast")
-        dense_built = True
-    except ImportError:
-        dense_built = False
-    try:
-        importlib.import_module("nmf._dense_fast_avx512")
-        wide_built = True
-    except ImportError:
-        wide_built = False
+    dense_built = is_built("_dense_fast")
+    wide_built = is_built("_dense_fast_avx512")
     if wide_built and has_avx512f() and has_fma():
         assert _kernels.dense_fast.__name__ == "nmf._dense_fast_avx512"
     elif dense_built and has_avx2() and has_fma():
@@ -42,6 +31,30 @@ def test_the_processors_variant_is_used():
         assert _kernels.dense_cols_fast.__name__ == "nmf._dense_fast"
     else:
         assert _kernels.dense_cols_fast is _kernels.dense_fast
+
+
+def test_no_build_for_an_instruction_set_the_processor_lacks_is_loaded():
+    """Importing nmf and fitting dense and sparse data loads only the builds this
+    processor runs: a build for an instruction set it lacks would stop the process
+    with SIGILL as it is imported (seen on an AVX2-only AMD EPYC)."""
+    script = ("import sys, numpy as np, scipy.sparse as sp, nmf\n"
+              "X = np.random.default_rng(0).random((60, 40))\n"
+              "for data in (X, np.asfortranarray(X), sp.csr_matrix(X)):\n"
+              "    for solver in ('cd', 'pg'):\n"
+              "        nmf.non_negative_factorization(data, n_components=4, max_iter=3,\n"
+              "                                       solver=solver, init='nndsvd')\n"
+              "print(' '.join(sorted(m for m in sys.modules if m.startswith('nmf.'))))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "nmf._cd_fast" in loaded or "nmf._cd_fast_avx2" in loaded
+    if not has_avx2():
+        assert not {name for name in loaded if name.endswith("_avx2")}
+    if not (has_avx2() and has_fma()):
+        assert "nmf._dense_fast" not in loaded
+    if not (has_avx512f() and has_fma()):
+        assert "nmf._dense_fast_avx512" not in loaded
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
