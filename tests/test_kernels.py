@@ -33,7 +33,7 @@ def test_the_processors_variant_is_used():
         assert _kernels.dense_cols_fast is _kernels.dense_fast
 
 
-def test_no_build_for_an_instruction_set_the_processor_lacks_is_loaded():
+def test_no_build_for_an_instruction_set_the_processor_lacks_is_loaded(tmp_path):
     """Importing nmf and fitting dense and sparse data loads only the builds this
     processor runs: a build for an instruction set it lacks would stop the process
     with SIGILL as it is imported (seen on an AVX2-only AMD EPYC)."""
@@ -45,7 +45,7 @@ def test_no_build_for_an_instruction_set_the_processor_lacks_is_loaded():
               "                                       solver=solver, init='nndsvd')\n"
               "print(' '.join(sorted(m for m in sys.modules if m.startswith('nmf.'))))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, cwd=tmp_path)  # the installed nmf
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     assert "nmf._cd_fast" in loaded or "nmf._cd_fast_avx2" in loaded
