@@ -101,6 +101,10 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
                                                                      : NMF_DENSE_ROWS_DEPTH;
             const NMF_T *xs[NMF_DENSE_TILE_ROWS] = {x[0] + s0, x[1] + s0, x[2] + s0,
                                                     x[3] + s0};
+            if (NMF_DENSE_ROWS_PREFETCH && s0 + NMF_DENSE_ROWS_DEPTH < direct)
+                for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)
+                    for (s = 0; s < NMF_DENSE_ROWS_DEPTH; s += 64 / sizeof(NMF_T))
+                        __builtin_prefetch(xs[q] + NMF_DENSE_ROWS_DEPTH + s);
             NMF_NAME(nmf_rows_span)(acc, kp, b + s0 * k, k, xs, len);
         }
         if (direct < depth) {
