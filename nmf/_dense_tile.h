@@ -8,9 +8,10 @@
  * over the rows s of one factor):
  *
  *   rows: A(r, s) = a[r * lda + s]   (result rows are contiguous rows of a)
- *         Tiles of TILE_ROWS result rows by two vectors of columns, summed in registers:
- *         per step s, two vector loads of the factor row, TILE_ROWS broadcasts of A and
- *         2 * TILE_ROWS fused multiply-adds, over blocks of ROWS_DEPTH steps.
+ *         Tiles of TILE_ROWS (or WIDE_ROWS) result rows by two vectors of columns,
+ *         summed in registers: per step s, two vector loads of the factor row, a
+ *         broadcast of A per tile row and two fused multiply-adds per tile row, over
+ *         blocks of ROWS_DEPTH steps (or blocked as described at WIDE_ROWS).
  *   cols: A(r, s) = a[s * lda + r]   (result rows are contiguous columns of a)
  *         Tiles of a panel of result rows (COLS_VECTORS vectors of a's row s) by
  *         COLS_GROUP factor columns: per step, COLS_VECTORS vector loads of a,
@@ -49,16 +50,35 @@
 #define NMF_DENSE_TILE_ROWS 4
 /* Steps of a rows block, and whether the block asks for the next block's lines of
  * its rows of a ahead. AVX2: blocks of 32 steps, prefetched: on AMD Zen 2 (AVX2 only,
- * 32 KB L1), X @ F float64, one thread, 2000 x 1000 at k = 30 4.1-4.4 -> 3.8 ms,
- * 5000 x 2000 at k = 30 22.7 -> 19.7, at k = 10 9.1 -> 8.8; float32 -0 to -6%
- * (scratch harness on this header, medians of 21, two runs). The AVX-512 build, tuned
- * on machines with AVX-512, keeps blocks of 128 without the prefetch. */
+ * 32 KB L1), X @ F float64, one thread, 5000 x 2000 at k = 10 9.1 -> 8.8 ms (scratch
+ * harness on this header, medians of 21, two runs). The AVX-512 build, tuned on
+ * machines with AVX-512, keeps blocks of 128 without the prefetch. */
 #if NMF_DENSE_VECTOR_BYTES == 64
 #define NMF_DENSE_ROWS_DEPTH 128
 #define NMF_DENSE_ROWS_PREFETCH 0
 #else
 #define NMF_DENSE_ROWS_DEPTH 32
 #define NMF_DENSE_ROWS_PREFETCH 1
+#endif
+/* AVX2, a factor of WIDE_VECTORS vectors a row or more (float64 k > 12, float k > 24):
+ * tiles of WIDE_ROWS = 6 rows by two vectors, 12 accumulators (a 5-cycle FMA issued
+ * twice a cycle needs 10 chains; 4 x 2 has 8), and the loops blocked: for each block
+ * of WIDE_BLOCK rows, for each WIDE_DEPTH steps (the factor's rows of those steps, 30
+ * KB of float64 at k = 30, stay in L1 or L2, where a 2000 x 30 float64 factor read
+ * whole for every tile does not fit Zen 2's 512 KB L2), every tile of the block; the
+ * block's sums, WIDE_BLOCK x MAX_K entries (60 KB of float64), are on the stack. AMD
+ * Zen 2, X @ F, one thread, medians of 4-5 interleaved runs of a scratch harness on
+ * this header: 5000 x 2000 at k = 30 float64 19.9 -> 16.1-16.7 ms, float32 8.6 -> 8.0;
+ * 2000 x 1000 at k = 30 3.8 -> 3.3-3.5 and 1.8 -> 1.7 (blocks of 240 rows: the same
+ * within 2%; of 96: float32 1.9 and 9.1). With fewer vectors a row the 4-row tiles
+ * stay faster (5000 x 2000 at k = 10 float64 8.5 against 9.7 ms). */
+#if NMF_DENSE_VECTOR_BYTES == 64
+#define NMF_DENSE_WIDE_ROWS 0
+#else
+#define NMF_DENSE_WIDE_ROWS 6
+#define NMF_DENSE_WIDE_VECTORS 4
+#define NMF_DENSE_WIDE_BLOCK 120
+#define NMF_DENSE_WIDE_DEPTH 128
 #endif
 /* Columns a cols tile sums at once: COLS_VECTORS accumulators each, 12 of the 16 vector
  * registers with AVX2, at most 20 of the 32 with AVX-512. Ten, not twelve, so that
@@ -80,8 +100,8 @@
 #define NMF_DENSE_GRAM_ROWS 3
 #endif
 #define NMF_DENSE_GRAM_DEPTH 128
-/* Widest factor handled (wider ones go to BLAS, efficient there): a tile's accumulators
- * live on the stack, TILE_ROWS x NMF_DENSE_MAX_K entries. */
+/* Widest factor handled (wider ones go to BLAS, efficient there): the rows kernel's
+ * sums live on the stack, TILE_ROWS (or WIDE_BLOCK) x NMF_DENSE_MAX_K entries. */
 #define NMF_DENSE_MAX_K 64
 
 /* The vector fused multiply-add and broadcast of each type at this width. */

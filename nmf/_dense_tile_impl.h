@@ -18,61 +18,83 @@ static inline NMF_NAME(nmf_dvec) NMF_NAME(nmf_madd)(NMF_T x, NMF_NAME(nmf_dvec) 
 /* ---- rows: out[r, :] = sum_s a[r * lda + s] * b[s, :] ------------------------------- */
 
 /* acc[q][c:c + VECTORS * width] += sum over s < len of x[q][s] * b[s * ldb + c + ...]
- * for the tile's TILE_ROWS rows; VECTORS is 1 or 2. */
-#define NMF_ROWS_TILE(VECTORS)                                                          \
-static inline void NMF_NAME(nmf_rows_tile##VECTORS)(                                     \
+ * for the tile's ROWS rows q; VECTORS is 1, 2 or (AVX-512) 4. */
+#define NMF_ROWS_TILE(ROWS, VECTORS)                                                    \
+static inline void NMF_NAME(nmf_rows_tile_##ROWS##x##VECTORS)(                           \
     NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t c, const NMF_T *b, ptrdiff_t ldb,           \
     const NMF_T *const *x, ptrdiff_t len)                                                \
 {                                                                                        \
     typedef NMF_NAME(nmf_dvec) vec;                                                      \
     enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
-    const NMF_T *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];                          \
-    vec sum[NMF_DENSE_TILE_ROWS][VECTORS];                                               \
+    vec sum[ROWS][VECTORS];                                                              \
     ptrdiff_t q, v, s;                                                                   \
-    for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)                                            \
+    for (q = 0; q < ROWS; q++)                                                           \
         for (v = 0; v < VECTORS; v++)                                                    \
             sum[q][v] = *(const vec *) (acc[q] + c + v * WIDTH);                         \
     for (s = 0; s < len; s++) {                                                          \
         const NMF_T *p = b + s * ldb + c;                                                \
-        for (v = 0; v < VECTORS; v++) {                                                  \
-            const vec f = *(const vec *) (p + v * WIDTH);                                \
-            sum[0][v] = NMF_NAME(nmf_madd)(x0[s], f, sum[0][v]);                         \
-            sum[1][v] = NMF_NAME(nmf_madd)(x1[s], f, sum[1][v]);                         \
-            sum[2][v] = NMF_NAME(nmf_madd)(x2[s], f, sum[2][v]);                         \
-            sum[3][v] = NMF_NAME(nmf_madd)(x3[s], f, sum[3][v]);                         \
+        if (ROWS <= 4) {             /* a vector of the factor at a time */              \
+            for (v = 0; v < VECTORS; v++) {                                              \
+                const vec f = *(const vec *) (p + v * WIDTH);                            \
+                for (q = 0; q < ROWS; q++)                                               \
+                    sum[q][v] = NMF_NAME(nmf_madd)(x[q][s], f, sum[q][v]);               \
+            }                                                                            \
+        } else {                     /* a row's broadcast at a time: fewer registers */  \
+            vec f[VECTORS];                                                              \
+            for (v = 0; v < VECTORS; v++)                                                \
+                f[v] = *(const vec *) (p + v * WIDTH);                                   \
+            for (q = 0; q < ROWS; q++) {                                                 \
+                const NMF_T xq = x[q][s];                                                \
+                for (v = 0; v < VECTORS; v++)                                            \
+                    sum[q][v] = NMF_NAME(nmf_madd)(xq, f[v], sum[q][v]);                 \
+            }                                                                            \
         }                                                                                \
     }                                                                                    \
-    for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)                                            \
+    for (q = 0; q < ROWS; q++)                                                           \
         for (v = 0; v < VECTORS; v++)                                                    \
             *(vec *) (acc[q] + c + v * WIDTH) = sum[q][v];                               \
 }
-NMF_ROWS_TILE(1)
-NMF_ROWS_TILE(2)
-#if NMF_DENSE_VECTOR_BYTES == 64
-NMF_ROWS_TILE(4)
+
+/* All column tiles of one ROWS-row tile over steps [0, len) of b (row stride ldb). */
+#define NMF_ROWS_SPAN_DEFINITION(ROWS)                                                  \
+static inline void NMF_NAME(nmf_rows_span_##ROWS)(                                       \
+    NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t kp, const NMF_T *b, ptrdiff_t ldb,          \
+    const NMF_T *const *x, ptrdiff_t len)                                                \
+{                                                                                        \
+    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
+    ptrdiff_t c = 0;                                                                     \
+    if (NMF_DENSE_VECTOR_BYTES == 64)       /* 32 registers: four vectors a row fit */   \
+        for (; c + 4 * WIDTH <= kp; c += 4 * WIDTH)                                      \
+            NMF_NAME(nmf_rows_tile_##ROWS##x4)(acc, c, b, ldb, x, len);                  \
+    for (; c + 2 * WIDTH <= kp; c += 2 * WIDTH)                                          \
+        NMF_NAME(nmf_rows_tile_##ROWS##x2)(acc, c, b, ldb, x, len);                      \
+    if (c < kp)                                                                          \
+        NMF_NAME(nmf_rows_tile_##ROWS##x1)(acc, c, b, ldb, x, len);                      \
+}
+#define NMF_ROWS_TILES(ROWS)                                                            \
+    NMF_ROWS_TILE(ROWS, 1) NMF_ROWS_TILE(ROWS, 2) NMF_ROWS_TILE(ROWS, 4)                 \
+    NMF_ROWS_SPAN_DEFINITION(ROWS)
+#define NMF_ROWS_TILES_OF(ROWS) NMF_ROWS_TILES(ROWS)     /* ROWS a macro, expanded */
+NMF_ROWS_TILES_OF(NMF_DENSE_TILE_ROWS)
+#if NMF_DENSE_WIDE_ROWS
+NMF_ROWS_TILES_OF(NMF_DENSE_WIDE_ROWS)
 #endif
 #undef NMF_ROWS_TILE
+#undef NMF_ROWS_TILES
+#undef NMF_ROWS_SPAN_DEFINITION
+#undef NMF_ROWS_TILES_OF
 
-/* All column tiles of one row tile over steps [0, len) of b (row stride ldb). */
-static inline void NMF_NAME(nmf_rows_span)(NMF_T (*acc)[NMF_DENSE_MAX_K], ptrdiff_t kp,
-                                           const NMF_T *b, ptrdiff_t ldb,
-                                           const NMF_T *const *x, ptrdiff_t len)
-{
-    enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
-    ptrdiff_t c = 0;
-#if NMF_DENSE_VECTOR_BYTES == 64     /* 32 registers: four vectors a row fit */
-    for (; c + 4 * WIDTH <= kp; c += 4 * WIDTH)
-        NMF_NAME(nmf_rows_tile4)(acc, c, b, ldb, x, len);
-#endif
-    for (; c + 2 * WIDTH <= kp; c += 2 * WIDTH)
-        NMF_NAME(nmf_rows_tile2)(acc, c, b, ldb, x, len);
-    if (c < kp)
-        NMF_NAME(nmf_rows_tile1)(acc, c, b, ldb, x, len);
-}
+#define NMF_ROWS_SPAN_OF(ROWS) NMF_ROWS_SPAN(ROWS)     /* ROWS a macro, expanded */
+#define NMF_ROWS_SPAN(ROWS) NMF_NAME(nmf_rows_span_##ROWS)
 
 /* Result rows [r_begin, r_end) of the rows product; k <= NMF_DENSE_MAX_K. The factor
  * is read in whole vectors, kp >= k entries a row: past the end of a row into the
- * next, which stays inside b except for its last few rows, read from a padded copy. */
+ * next, which stays inside b except for its last few rows, read from a padded copy.
+ *
+ * A factor of fewer than WIDE_VECTORS vectors a row: tiles of TILE_ROWS rows, each
+ * over all steps in blocks of ROWS_DEPTH. Wider (AVX2 only): tiles of WIDE_ROWS rows,
+ * the loops blocked so that the factor's rows of a block of WIDE_DEPTH steps stay in
+ * L1 while every tile of a block of WIDE_BLOCK rows passes over them. */
 static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
                                      const NMF_T *b, ptrdiff_t k, NMF_T *out,
                                      ptrdiff_t r_begin, ptrdiff_t r_end)
@@ -82,40 +104,86 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
     /* Steps whose rows can be read kp entries long inside b: s * k + kp <= depth * k. */
     const ptrdiff_t over = (kp - k + k - 1) / k;
     const ptrdiff_t direct = depth > over ? depth - over : 0;
-    NMF_T acc[NMF_DENSE_TILE_ROWS][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
     NMF_T tail[WIDTH][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
-    const NMF_T *x[NMF_DENSE_TILE_ROWS];
-    ptrdiff_t i, q, s, s0;
+    ptrdiff_t s;
 
     memset(tail, 0, sizeof tail);
     for (s = direct; s < depth; s++)
         memcpy(tail[s - direct], b + s * k, k * sizeof(NMF_T));
-    for (i = r_begin; i < r_end; i += NMF_DENSE_TILE_ROWS) {
-        const ptrdiff_t rows = r_end - i < NMF_DENSE_TILE_ROWS ? r_end - i
-                                                               : NMF_DENSE_TILE_ROWS;
-        for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)   /* a short tile repeats its last row */
-            x[q] = a + (i + (q < rows ? q : rows - 1)) * lda;
-        memset(acc, 0, sizeof acc);
-        for (s0 = 0; s0 < direct; s0 += NMF_DENSE_ROWS_DEPTH) {
-            const ptrdiff_t len = direct - s0 < NMF_DENSE_ROWS_DEPTH ? direct - s0
-                                                                     : NMF_DENSE_ROWS_DEPTH;
-            const NMF_T *xs[NMF_DENSE_TILE_ROWS] = {x[0] + s0, x[1] + s0, x[2] + s0,
-                                                    x[3] + s0};
-            if (NMF_DENSE_ROWS_PREFETCH && s0 + NMF_DENSE_ROWS_DEPTH < direct)
-                for (q = 0; q < NMF_DENSE_TILE_ROWS; q++)
-                    for (s = 0; s < NMF_DENSE_ROWS_DEPTH; s += 64 / sizeof(NMF_T))
-                        __builtin_prefetch(xs[q] + NMF_DENSE_ROWS_DEPTH + s);
-            NMF_NAME(nmf_rows_span)(acc, kp, b + s0 * k, k, xs, len);
+#if NMF_DENSE_WIDE_ROWS
+    if (kp >= NMF_DENSE_WIDE_VECTORS * WIDTH) {
+        enum { ROWS = NMF_DENSE_WIDE_ROWS, BLOCK = NMF_DENSE_WIDE_BLOCK };
+        NMF_T acc[BLOCK][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
+        const NMF_T *x[BLOCK], *xs[ROWS];
+        ptrdiff_t i0, i, q, s0;
+        for (i0 = r_begin; i0 < r_end; i0 += BLOCK) {
+            const ptrdiff_t rows = r_end - i0 < BLOCK ? r_end - i0 : BLOCK;
+            const ptrdiff_t tiled = (rows + ROWS - 1) / ROWS * ROWS;
+            for (q = 0; q < tiled; q++)     /* a short tile repeats the last row */
+                x[q] = a + (i0 + (q < rows ? q : rows - 1)) * lda;
+            memset(acc, 0, tiled * sizeof acc[0]);
+            /* Blocks of steps inside b, then the padded copy's steps [direct, depth). */
+            for (s0 = 0; s0 < depth; ) {
+                const int inside = s0 < direct;
+                const ptrdiff_t end = !inside ? depth
+                                      : direct - s0 < NMF_DENSE_WIDE_DEPTH
+                                          ? direct : s0 + NMF_DENSE_WIDE_DEPTH;
+                const NMF_T *bs = inside ? b + s0 * k : tail[0];
+                const ptrdiff_t ldb = inside ? k : NMF_DENSE_MAX_K;
+                for (i = 0; i < tiled; i += ROWS) {
+                    for (q = 0; q < ROWS; q++)
+                        xs[q] = x[i + q] + s0;
+                    /* The next tile's lines of X, a row apart: not foreseen by the
+                     * processor's prefetchers. */
+                    if (i + ROWS < tiled)
+                        for (q = 0; q < ROWS; q++)
+                            for (s = s0; s < end; s += 64 / sizeof(NMF_T))
+                                __builtin_prefetch(x[i + ROWS + q] + s);
+                    NMF_ROWS_SPAN_OF(NMF_DENSE_WIDE_ROWS)(acc + i, kp, bs, ldb, xs,
+                                                          end - s0);
+                }
+                s0 = end;
+            }
+            for (q = 0; q < rows; q++)
+                memcpy(out + (i0 + q) * k, acc[q], k * sizeof(NMF_T));
         }
-        if (direct < depth) {
-            const NMF_T *xs[NMF_DENSE_TILE_ROWS] = {x[0] + direct, x[1] + direct,
-                                                    x[2] + direct, x[3] + direct};
-            NMF_NAME(nmf_rows_span)(acc, kp, tail[0], NMF_DENSE_MAX_K, xs, depth - direct);
+        return;
+    }
+#endif
+    {
+        enum { ROWS = NMF_DENSE_TILE_ROWS };
+        NMF_T acc[ROWS][NMF_DENSE_MAX_K] __attribute__((aligned(64)));
+        const NMF_T *x[ROWS], *xs[ROWS];
+        ptrdiff_t i, q, s0;
+        for (i = r_begin; i < r_end; i += ROWS) {
+            const ptrdiff_t rows = r_end - i < ROWS ? r_end - i : ROWS;
+            for (q = 0; q < ROWS; q++)      /* a short tile repeats its last row */
+                x[q] = a + (i + (q < rows ? q : rows - 1)) * lda;
+            memset(acc, 0, sizeof acc);
+            for (s0 = 0; s0 < direct; s0 += NMF_DENSE_ROWS_DEPTH) {
+                const ptrdiff_t len = direct - s0 < NMF_DENSE_ROWS_DEPTH
+                                          ? direct - s0 : NMF_DENSE_ROWS_DEPTH;
+                for (q = 0; q < ROWS; q++)
+                    xs[q] = x[q] + s0;
+                if (NMF_DENSE_ROWS_PREFETCH && s0 + NMF_DENSE_ROWS_DEPTH < direct)
+                    for (q = 0; q < ROWS; q++)
+                        for (s = 0; s < NMF_DENSE_ROWS_DEPTH; s += 64 / sizeof(NMF_T))
+                            __builtin_prefetch(xs[q] + NMF_DENSE_ROWS_DEPTH + s);
+                NMF_ROWS_SPAN_OF(NMF_DENSE_TILE_ROWS)(acc, kp, b + s0 * k, k, xs, len);
+            }
+            if (direct < depth) {
+                for (q = 0; q < ROWS; q++)
+                    xs[q] = x[q] + direct;
+                NMF_ROWS_SPAN_OF(NMF_DENSE_TILE_ROWS)(acc, kp, tail[0], NMF_DENSE_MAX_K,
+                                                      xs, depth - direct);
+            }
+            for (q = 0; q < rows; q++)
+                memcpy(out + (i + q) * k, acc[q], k * sizeof(NMF_T));
         }
-        for (q = 0; q < rows; q++)
-            memcpy(out + (i + q) * k, acc[q], k * sizeof(NMF_T));
     }
 }
+#undef NMF_ROWS_SPAN
+#undef NMF_ROWS_SPAN_OF
 
 /* ---- cols: out[r, :] = sum_s a[s * lda + r] * b[s, :] ------------------------------- */
 

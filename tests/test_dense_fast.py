@@ -39,7 +39,7 @@ def _product(X, transpose, factor):
 @pytest.mark.parametrize("transpose", [False, True])
 @pytest.mark.parametrize("n, m, k", [(1, 1, 1), (3, 2, 1), (5, 7, 3), (37, 19, 4),
                                      (41, 300, 9), (300, 41, 17), (66, 130, 30),
-                                     (129, 77, 64)])
+                                     (129, 77, 64), (487, 301, 30)])
 def test_products_match_numpy_and_do_not_depend_on_threads(dtype, order, transpose, n, m,
                                                            k):
     """Every tile shape: partial row tiles and panels, k below a vector, between whole
@@ -59,6 +59,35 @@ def test_products_match_numpy_and_do_not_depend_on_threads(dtype, order, transpo
             results.append(out)
     for out in results[1:]:
         assert_array_equal(out, results[0])
+
+
+def _in_order_sums(A, factor):
+    """A @ factor with each entry summed over the steps in order, one rounding a step:
+    what a chain of fused multiply-adds gives when every product is exact."""
+    terms = A[:, :, None] * factor[None, :, :]          # exact: powers of two
+    return np.add.accumulate(terms, axis=1)[:, -1, :]    # left to right
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("rows, depth, k", [(7, 9, 3), (50, 300, 10), (487, 300, 13),
+                                            (251, 133, 25), (250, 260, 30)])
+def test_products_sum_each_entry_in_step_order(dtype, order, transpose, rows, depth, k):
+    """Each result entry is one chain of fused multiply-adds over the steps in order,
+    whatever the tile (4 or 6 rows), the blocks of rows and steps, the padded last
+    steps, the layout and the thread count. Powers of two of spread-out exponents make
+    every product exact and every sum depend on the order of the terms."""
+    rng = np.random.default_rng(rows * depth + k)
+    A = np.ldexp(1.0, rng.integers(-30, 1, (rows, depth))).astype(dtype)
+    factor = np.ldexp(1.0, rng.integers(-30, 1, (depth, k))).astype(dtype)
+    expected = _in_order_sums(A, factor)
+    X = np.asarray(A.T if transpose else A, order=order)
+    for dense_fast in VARIANTS:
+        for n_threads in (1, 2):
+            out = np.full((rows, k), np.nan, dtype)
+            dense_fast.dense_times(X, transpose, factor, out, n_threads)
+            assert_array_equal(out, expected)
 
 
 @pytest.mark.parametrize("dense_fast", VARIANTS)
