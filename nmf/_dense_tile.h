@@ -92,20 +92,6 @@
 #define NMF_DENSE_COLS_GROUP 6
 #endif
 #define NMF_DENSE_COLS_DEPTH 256
-/* How a cols panel asks for the next panel's lines of X (one a step, a row of X
- * apart). All at the panel's start, as the AVX-512 build still does, leaves the
- * requests waiting on the few misses a core has in flight: on AMD Zen 2, X^T W for
- * 5000 x 2000 C-ordered float32 X at k = 10 took 9.8 ms (against 4.9 for X @ H^T). The
- * AVX2 build asks for a step's line while the panel's last group of columns sums that
- * step: 9.8 -> 3.9 ms; float64 k = 10 8.2 -> 7.1, 6000 x 1000 5.6 -> 4.4, 2000 x 1000
- * 1.73 -> 1.44; k = 30 and 3000 x 1500 unchanged; 4000 x 2500 float32 k = 10 6.0 ->
- * 6.5, the one shape measured slower (scratch harness on this header, medians of 3
- * interleaved runs). */
-#if NMF_DENSE_VECTOR_BYTES == 64
-#define NMF_DENSE_COLS_PREFETCH_ALONG 0
-#else
-#define NMF_DENSE_COLS_PREFETCH_ALONG 1
-#endif
 /* Gram tiles: GRAM_ROWS rows of the result by up to four vectors (24 or 12 accumulators),
  * over blocks of GRAM_DEPTH rows of the factor. */
 #if NMF_DENSE_VECTOR_BYTES == 64

@@ -188,12 +188,11 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
 /* ---- cols: out[r, :] = sum_s a[s * lda + r] * b[s, :] ------------------------------- */
 
 /* t[c][:] (result rows r0 to r0 + panel, factor column c0 + c) += over s < len of
- * a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP columns. With
- * ahead != 0, each step also asks for the lines of a at a + s * lda + ahead. */
+ * a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP columns. */
 #define NMF_COLS_TILE(GROUP)                                                            \
 static inline void NMF_NAME(nmf_cols_tile##GROUP)(                                       \
     NMF_T (*t)[NMF_COLS_PANEL], const NMF_T *a, ptrdiff_t lda, const NMF_T *b,           \
-    ptrdiff_t k, ptrdiff_t len, ptrdiff_t ahead)                                         \
+    ptrdiff_t k, ptrdiff_t len)                                                          \
 {                                                                                        \
     typedef NMF_NAME(nmf_dvec) vec;                                                      \
     enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };                             \
@@ -204,9 +203,6 @@ static inline void NMF_NAME(nmf_cols_tile##GROUP)(                              
             sum[c][v] = *(const vec *) (t[c] + v * WIDTH);                               \
     for (s = 0; s < len; s++) {                                                          \
         vec x[NMF_COLS_VECTORS];                                                         \
-        if (ahead)                                                                       \
-            for (v = 0; v < NMF_COLS_PANEL; v += 64 / (ptrdiff_t) sizeof(NMF_T))         \
-                __builtin_prefetch(a + s * lda + ahead + v);                             \
         for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
             x[v] = *(const vec *) (a + s * lda + v * WIDTH);                             \
         for (c = 0; c < GROUP; c++) {                                                    \
@@ -239,17 +235,14 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
 {
     enum { PANEL = NMF_COLS_PANEL };
     NMF_T t[NMF_DENSE_COLS_GROUP][PANEL] __attribute__((aligned(64)));
-    ptrdiff_t r0, r, c0, c, s, group, ahead;
+    ptrdiff_t r0, r, c0, c, s, group;
     const NMF_T *as = a + s0 * lda, *bs = b + s0 * k;
 
     for (r0 = r_begin; r0 + PANEL <= r_end; r0 += PANEL) {
         /* The next panel's lines of a, one per step and a row's length apart, which the
-         * processor's prefetchers do not foresee: asked for during this panel, they
-         * arrive before they are needed. AVX2: a step's line as the panel's last group
-         * of columns passes that step (NMF_DENSE_COLS_PREFETCH_ALONG); AVX-512: all of
-         * them now. */
-        const int next = r0 + 2 * PANEL <= r_end;
-        if (next && !NMF_DENSE_COLS_PREFETCH_ALONG)
+         * processor's prefetchers do not foresee: asked for now, they arrive while this
+         * panel is summed. */
+        if (r0 + 2 * PANEL <= r_end)
             for (s = 0; s < len; s++)
                 for (r = 0; r < PANEL; r += 64 / sizeof(NMF_T))
                     __builtin_prefetch(as + s * lda + r0 + PANEL + r);
@@ -258,19 +251,18 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
             group = k - c0 >= NMF_DENSE_COLS_GROUP ? NMF_DENSE_COLS_GROUP
                     : k - c0 >= 6                  ? 6
                                                    : k - c0;
-            ahead = NMF_DENSE_COLS_PREFETCH_ALONG && next && c0 + group == k ? PANEL : 0;
             for (c = 0; c < group; c++)
                 for (r = 0; r < PANEL; r++)
                     t[c][r] = out[(r0 + r) * k + c0 + c];
             switch (group) {
-            case 1: NMF_NAME(nmf_cols_tile1)(t, as + r0, lda, bs + c0, k, len, ahead); break;
-            case 2: NMF_NAME(nmf_cols_tile2)(t, as + r0, lda, bs + c0, k, len, ahead); break;
-            case 3: NMF_NAME(nmf_cols_tile3)(t, as + r0, lda, bs + c0, k, len, ahead); break;
-            case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len, ahead); break;
-            case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len, ahead); break;
-            case 6: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len, ahead); break;
+            case 1: NMF_NAME(nmf_cols_tile1)(t, as + r0, lda, bs + c0, k, len); break;
+            case 2: NMF_NAME(nmf_cols_tile2)(t, as + r0, lda, bs + c0, k, len); break;
+            case 3: NMF_NAME(nmf_cols_tile3)(t, as + r0, lda, bs + c0, k, len); break;
+            case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len); break;
+            case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len); break;
+            case 6: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
 #if NMF_DENSE_COLS_GROUP == 10
-            default: NMF_NAME(nmf_cols_tile10)(t, as + r0, lda, bs + c0, k, len, ahead); break;
+            default: NMF_NAME(nmf_cols_tile10)(t, as + r0, lda, bs + c0, k, len); break;
 #endif
             }
             for (c = 0; c < group; c++)
