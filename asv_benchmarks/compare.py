@@ -238,18 +238,35 @@ def describe_machine(args, budget):
 
 
 # ---- measuring -------------------------------------------------------------------------------
-def warm_memory(W0, H0):
-    """Touch and free fresh memory enough for a fit's buffers, just before a timed call.
+# Seconds a timed call at more than one thread waits first; see ready_for_timing.
+SETTLE_SECONDS = 0.5
 
-    On virtual machines with free page reporting (this project's CI and benchmark
-    machines: Firecracker, page_reporting_order=11), memory left free for about two
-    seconds goes back to the host and costs ~2 ms per MB to touch again (64 MB: 90-170
-    ms against 8 ms). A fit allocates its buffers fresh, so its first iteration would
-    pay that whenever the solver measured before it ran for a few seconds: in the full
-    run nmf's 5-iteration debian_tfidf k=30 fits took 66 ms an iteration against 53
-    ms alone. Memory touched and freed just before is handed out again warm, for every
-    solver alike; the timings then measure the solvers, not the host.
+
+def ready_for_timing(W0, H0):
+    """Just before a timed call: let other threads go idle, then warm fresh memory.
+
+    Threads: after a call, OpenBLAS's worker threads keep spinning on their core for a
+    while, and GNU OpenMP's briefly. On two cores, a 2-thread call made while they spin
+    shares a core with them: nmf's 6-iteration debian_tfidf k=30 fits at 2 threads took
+    0.79-0.82 of the 1-thread time right after a 1500 x 1500 NumPy matmul, 0.71 after
+    the matmul and 0.05 s of sleep, 0.61 after 0.2 s, 0.56-0.57 after 0.5 s or 1 s,
+    against 0.56-0.57 without the matmul (AMD Zen 2 VM; `fixed_cost.py debian_tfidf -k
+    30 --threads 1 2 --blas-before --settle S`). So every timed call at more than one
+    thread, of every solver and the floors, starts SETTLE_SECONDS after the last one
+    ended.
+
+    Memory: on virtual machines with free page reporting (this project's CI and
+    benchmark machines: Firecracker, page_reporting_order=11), memory left free for
+    about two seconds goes back to the host and costs ~2 ms per MB to touch again (64
+    MB: 90-170 ms against 8 ms). A fit allocates its buffers fresh, so its first
+    iteration would pay that whenever the solver measured before it ran for a few
+    seconds: in the full run nmf's 5-iteration debian_tfidf k=30 fits took 66 ms an
+    iteration against 53 ms alone. Memory touched and freed just before is handed out
+    again warm, for every solver alike; the timings then measure the solvers, not the
+    host.
     """
+    if nmf.get_num_threads() > 1:
+        time.sleep(SETTLE_SECONDS)
     block = np.ones((4 * (W0.nbytes + H0.nbytes) + (32 << 20)) // 8)
     del block
 
@@ -257,7 +274,7 @@ def warm_memory(W0, H0):
 def timed(fit, X, W0, H0, max_iter):
     """Seconds of one fit from copies of (W0, H0) made outside the timer."""
     W, H = W0.copy(), H0.copy()
-    warm_memory(W0, H0)
+    ready_for_timing(W0, H0)
     gc.collect()
     start = time.perf_counter()
     fit(X, W, H, max_iter)
@@ -313,7 +330,7 @@ class Trace:
         else:
             iterations = max(done + 1, math.ceil(done * GRID_GROWTH))
             W, H = self.W0.copy(), self.H0.copy()
-        warm_memory(W, H)
+        ready_for_timing(W, H)
         start = time.perf_counter()
         W, H = self.solver.fit(self.X, W, H, iterations)
         seconds = time.perf_counter() - start
@@ -398,14 +415,14 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
             out_k = np.empty((k, k), dtype)
             for n_threads in args.threads:
                 with pinned(n_threads):
-                    warm_memory(W0, H0)
+                    ready_for_timing(W0, H0)
                     start = time.perf_counter()
                     for _ in range(n_iter):
                         _library_products(X, W0, Ht0, out_n, out_m)
                     record(("iter", dtype, n_threads, "floor"),
                            (time.perf_counter() - start) / n_iter)
                     if nmf_products is not None:
-                        warm_memory(W0, H0)
+                        ready_for_timing(W0, H0)
                         start = time.perf_counter()
                         for _ in range(n_iter):
                             nmf_products(X, W0, Ht0, out_n, out_m, out_k)

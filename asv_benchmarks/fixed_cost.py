@@ -1,0 +1,110 @@
+"""A 'cd' fit's fixed work and its marginal iteration, at each thread count.
+
+Fits of `short` and `long` iterations (tol=0, init='custom', the same start), timed
+like compare.py's per-iteration fits and interleaved round by round. The marginal
+iteration is (t_long - t_short) / (long - short); the fixed work, what a fit costs
+beyond its iterations (checking X, copying the caller's factors, the final checks),
+is t_short - short * marginal. With a second thread count, the ratios to the first:
+the whole `long`-iteration fit's and the marginal iteration's (per-round ratios,
+medians). This is how issue 4's 2-thread figure on debian_tfidf k=30 splits:
+
+    python asv_benchmarks/fixed_cost.py debian_tfidf -k 30 --threads 1 2
+
+--blas-before runs a 1500 x 1500 NumPy matmul (BLAS at the pinned thread count) before
+each fit, as the other solvers of a comparison do, and --settle sets how long a timed
+call at more than one thread waits for other threads to go idle (compare.py's
+SETTLE_SECONDS): the figures in compare.ready_for_timing's docstring are
+
+    python asv_benchmarks/fixed_cost.py debian_tfidf -k 30 --threads 1 2 --blas-before --settle 0.2
+
+--profile instead lists, for `short`-iteration fits at the first thread count, the
+functions that take the most time of their own (cProfile), the fixed work's parts.
+"""
+import argparse
+import cProfile
+import pathlib
+import pstats
+import statistics
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchmarks import data  # noqa: E402
+import compare  # noqa: E402
+from compare import SETS, _nmf_fit, pinned, ready_for_timing, timed  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("set", choices=SETS)
+    parser.add_argument("-k", type=int, default=30)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1])
+    parser.add_argument("--iterations", type=int, nargs=2, default=[1, 6],
+                        metavar=("SHORT", "LONG"))
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--blas-before", action="store_true",
+                        help="a 1500 x 1500 NumPy matmul before each fit")
+    parser.add_argument("--settle", type=float, default=compare.SETTLE_SECONDS,
+                        help="seconds a timed call at more than one thread waits first")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile short fits instead of timing")
+    args = parser.parse_args(argv)
+    short, long = args.iterations
+    if not 1 <= short < long:
+        parser.error("--iterations needs 1 <= SHORT < LONG")
+    X = data.load(args.set)
+    W0, H0 = data.initial_factors(X, args.k)
+    fit = _nmf_fit()
+    compare.SETTLE_SECONDS = args.settle
+    square = np.random.default_rng(0).random((1500, 1500)) if args.blas_before else None
+
+    if args.profile:
+        with pinned(args.threads[0]):
+            fit(X, W0.copy(), H0.copy(), short)            # kernels built, pages warm
+            profile = cProfile.Profile()
+            for _ in range(args.rounds):
+                W, H = W0.copy(), H0.copy()
+                ready_for_timing(W0, H0)                     # as timed() does, unprofiled
+                profile.runcall(fit, X, W, H, short)
+        print(f"{args.set}, k={args.k}: {args.rounds} fits of {short} iteration(s),"
+              f" {args.threads[0]} thread(s)")
+        pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+        return
+
+    seconds = {}
+    for _ in range(args.rounds):
+        for n_threads in args.threads:
+            with pinned(n_threads):
+                for iterations in (short, long):
+                    if square is not None:
+                        square @ square
+                    seconds.setdefault((n_threads, iterations), []).append(
+                        timed(fit, X, W0, H0, iterations))
+
+    def marginal(n_threads, i):
+        return ((seconds[n_threads, long][i] - seconds[n_threads, short][i])
+                / (long - short))
+
+    print(f"{args.set}, k={args.k}: fits of {short} and {long} iterations,"
+          f" medians of {args.rounds} rounds (ms)")
+    print(f"{'threads':>7s} {'marginal':>9s} {'fixed':>7s} {'fit/1st':>8s}"
+          f" {'marginal/1st':>13s}")
+    base = args.threads[0]
+    for n_threads in args.threads:
+        margins = [marginal(n_threads, i) for i in range(args.rounds)]
+        fixed = [seconds[n_threads, short][i] - short * margins[i]
+                 for i in range(args.rounds)]
+        line = (f"{n_threads:7d} {statistics.median(margins) * 1e3:9.2f}"
+                f" {statistics.median(fixed) * 1e3:7.2f}")
+        if n_threads != base:
+            fit_ratio = statistics.median(
+                a / b for a, b in zip(seconds[n_threads, long], seconds[base, long]))
+            margin_ratio = statistics.median(
+                marginal(n_threads, i) / marginal(base, i) for i in range(args.rounds))
+            line += f" {fit_ratio:8.2f} {margin_ratio:13.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

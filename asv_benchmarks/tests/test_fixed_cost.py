@@ -1,0 +1,33 @@
+"""fixed_cost.py splits a fit into fixed work and marginal iteration, per thread count."""
+import pytest
+
+import fixed_cost
+
+
+def test_fixed_cost_prints_a_row_per_thread_count(capsys):
+    fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2",
+                     "--iterations", "1", "3", "--rounds", "2"])
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split()[0] for row in rows] == ["1", "2"]
+    assert len(rows[0].split()) == 3                 # threads, marginal, fixed
+    assert len(rows[1].split()) == 5                 # and the two ratios to 1 thread
+    assert float(rows[1].split()[3]) > 0
+
+
+def test_fixed_cost_profile_names_the_fit(capsys):
+    fixed_cost.main(["dense_2000x1000", "-k", "3", "--rounds", "2", "--profile"])
+    assert "factorize" in capsys.readouterr().out
+
+
+def test_fixed_cost_refuses_iterations_out_of_order():
+    with pytest.raises(SystemExit):
+        fixed_cost.main(["dense_2000x1000", "--iterations", "3", "3"])
+
+
+def test_fixed_cost_blas_before_and_settle(capsys, monkeypatch):
+    import compare
+    monkeypatch.setattr(compare, "SETTLE_SECONDS", compare.SETTLE_SECONDS)  # restored after
+    fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2", "--iterations",
+                     "1", "2", "--rounds", "1", "--blas-before", "--settle", "0.01"])
+    assert compare.SETTLE_SECONDS == 0.01
+    assert len(capsys.readouterr().out.splitlines()) == 4
