@@ -1,7 +1,7 @@
 """The compiled kernel modules, in the variant built for this processor.
 
-On x86-64 meson compiles _cd_fast.pyx and _sparse_fast.pyx twice: for the baseline
-instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused multiply-add is
+On x86-64 meson compiles _cd_fast.pyx, _range_fast.pyx and _sparse_fast.pyx twice: for
+the baseline instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused multiply-add is
 left out of both, so every operation rounds the same way: the two variants give the
 same bits, the AVX2 one faster. It is used when the processor has AVX2 and it was built.
 
@@ -22,12 +22,15 @@ from ._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
 if has_avx2():
     try:
         from . import _cd_fast_avx2 as cd_fast
+        from . import _range_fast_avx2 as range_fast
         from . import _sparse_fast_avx2 as sparse_fast
     except ImportError:     # built without the variant (another compiler)
         from . import _cd_fast as cd_fast
+        from . import _range_fast as range_fast
         from . import _sparse_fast as sparse_fast
 else:
     from . import _cd_fast as cd_fast
+    from . import _range_fast as range_fast
     from . import _sparse_fast as sparse_fast
 
 # Both dense builds this processor runs (None where not built or not supported).
@@ -47,4 +50,4 @@ dense_cols_fast = (avx2_dense_fast if avx2_dense_fast is not None and splits_512
                    else dense_fast)
 
 __all__ = ["avx2_dense_fast", "avx512_dense_fast", "cd_fast", "dense_cols_fast",
-           "dense_fast", "sparse_fast"]
+           "dense_fast", "range_fast", "sparse_fast"]

@@ -4,6 +4,9 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernels import range_fast
+from ._threads import get_num_threads
+
 SOLVERS = ("cd", "pg")
 INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "custom")
 REGULARIZATIONS = ("both", "components", "transformation")
@@ -45,9 +48,24 @@ def _converted(A, dtype, **kwargs):
         return np.array(A, dtype=dtype, **kwargs)
 
 
+def _flat(values):
+    """values as a 1-D view in memory order, when it is a contiguous array of native
+    float32/float64 (what nmf/_range_fast.pyx reads); else None."""
+    if values.dtype.type not in (np.float32, np.float64) or not values.dtype.isnative:
+        return None
+    if not (values.flags.c_contiguous or values.flags.f_contiguous):
+        return None
+    return values.ravel(order="K")
+
+
 def _value_range(values):
-    """(smallest, largest) entry, NaN when there is a NaN: two passes, no temporary."""
-    return values.min(), values.max()
+    """(smallest, largest) entry, NaN when there is a NaN, of a non-empty array: one
+    parallel pass (nmf/_range_fast.pyx) when _flat can view it, else NumPy's min and
+    max (two passes, no temporary)."""
+    flat = _flat(values)
+    if flat is None:
+        return values.min(), values.max()
+    return range_fast.value_range(flat, None, get_num_threads())
 
 
 def _check_finite(smallest, largest, values, source_dtype, name):
@@ -71,6 +89,8 @@ def all_finite(values):
     """True when every entry is finite, without an array-sized temporary."""
     if values.size == 0:
         return True
+    if _flat(values) is not None:
+        return all(np.isfinite(_value_range(values)))
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(values.sum()):
             return True
@@ -171,7 +191,21 @@ def check_factor(A, shape, dtype, name, transposed=False):
     A = check_dense(A, name)
     if A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
-    return check_nonnegative(A.T if transposed else A, dtype, name, order="C", copy=True)
+    source = A.T if transposed else A
+    flat = _flat(A) if A.dtype == dtype and A.size else None
+    if flat is None:
+        return check_nonnegative(source, dtype, name, order="C", copy=True)
+    # Already in the computing dtype: one pass for the range, the copy made on the way
+    # when the memory orders agree.
+    copy = np.empty(source.shape, dtype)
+    in_order = source.flags.c_contiguous
+    smallest, largest = range_fast.value_range(
+        flat, copy.reshape(-1) if in_order else None, get_num_threads())
+    _check_finite(smallest, largest, A, A.dtype, name)
+    _check_nonnegative(smallest, name)
+    if not in_order:
+        copy[...] = source
+    return copy
 
 
 def check_choice(value, choices, name, allow_none=False):

@@ -19,6 +19,7 @@ def test_the_processors_variant_is_used():
     expected = "_avx2" if is_built("_cd_fast_avx2") and has_avx2() else ""
     assert _kernels.cd_fast.__name__.endswith("_cd_fast" + expected)
     assert _kernels.sparse_fast.__name__.endswith("_sparse_fast" + expected)
+    assert _kernels.range_fast.__name__.endswith("_range_fast" + expected)
     dense_built = is_built("_dense_fast")
     wide_built = is_built("_dense_fast_avx512")
     if wide_built and has_avx512f() and has_fma():
