@@ -48,9 +48,17 @@ def _converted(A, dtype, **kwargs):
         return np.array(A, dtype=dtype, **kwargs)
 
 
+# Entries from which the compiled range check pays for its call (a few microseconds,
+# which NumPy's two passes over a small array take less than).
+_RANGE_KERNEL_SIZE = 1 << 15
+
+
 def _flat(values):
     """values as a 1-D view in memory order, when it is a contiguous array of native
-    float32/float64 (what nmf/_range_fast.pyx reads); else None."""
+    float32/float64 (what nmf/_range_fast.pyx reads) of at least _RANGE_KERNEL_SIZE
+    entries; else None."""
+    if values.size < _RANGE_KERNEL_SIZE:
+        return None
     if values.dtype.type not in (np.float32, np.float64) or not values.dtype.isnative:
         return None
     if not (values.flags.c_contiguous or values.flags.f_contiguous):
@@ -82,7 +90,7 @@ def _check_finite(smallest, largest, values, source_dtype, name):
 
 def _check_nonnegative(smallest, name):
     if smallest < 0:
-        raise ValueError(f"{name} must be non-negative; its smallest entry is {smallest!r}.")
+        raise ValueError(f"{name} must be non-negative; its smallest entry is {float(smallest)!r}.")
 
 
 def all_finite(values):
@@ -192,7 +200,7 @@ def check_factor(A, shape, dtype, name, transposed=False):
     if A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got {A.shape}.")
     source = A.T if transposed else A
-    flat = _flat(A) if A.dtype == dtype and A.size else None
+    flat = _flat(A) if A.dtype == dtype else None
     if flat is None:
         return check_nonnegative(source, dtype, name, order="C", copy=True)
     # Already in the computing dtype: one pass for the range, the copy made on the way

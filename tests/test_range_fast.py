@@ -78,10 +78,20 @@ def test_empty_and_bad_buffers():
 
 # ---- validation on top of it ---------------------------------------------------------------
 
+@pytest.fixture(params=["kernel", "numpy"])
+def range_path(request, monkeypatch):
+    """Validation through the compiled range check (every array large enough) or through
+    NumPy's min and max (none), whatever the arrays' sizes."""
+    size = 0 if request.param == "kernel" else np.iinfo(np.int64).max
+    monkeypatch.setattr(v, "_RANGE_KERNEL_SIZE", size)
+    return request.param
+
+
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, ">f8", np.int64])
-def test_checked_factor_is_a_c_ordered_copy_in_every_layout(transposed, order, dtype):
+def test_checked_factor_is_a_c_ordered_copy_in_every_layout(range_path, transposed, order,
+                                                            dtype):
     A = np.asarray(np.random.default_rng(1).integers(0, 9, (37, 5)), dtype=dtype, order=order)
     before = A.copy()
     compute = np.float32 if np.dtype(dtype) == np.float32 else np.float64
@@ -95,7 +105,7 @@ def test_checked_factor_is_a_c_ordered_copy_in_every_layout(transposed, order, d
 
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_checked_factor_refuses_negative_and_non_finite_entries(transposed, dtype):
+def test_checked_factor_refuses_negative_and_non_finite_entries(range_path, transposed, dtype):
     for bad, message in [(-0.5, "W must be non-negative; its smallest entry is -0.5"),
                          (np.nan, "W must not contain NaN or infinity"),
                          (np.inf, "W must not contain NaN or infinity")]:
@@ -105,7 +115,7 @@ def test_checked_factor_refuses_negative_and_non_finite_entries(transposed, dtyp
             v.check_factor(A, A.shape, dtype, "W", transposed=transposed)
 
 
-def test_X_range_is_found_in_one_pass_for_dense_and_sparse_X():
+def test_X_range_is_found_for_dense_and_sparse_X(range_path):
     import scipy.sparse as sp
     X = np.random.default_rng(2).random((300, 200))
     X[17, 3] = 7.5
@@ -116,7 +126,7 @@ def test_X_range_is_found_in_one_pass_for_dense_and_sparse_X():
         v.check_X_range(X)
 
 
-def test_fits_from_custom_factors_are_unchanged_by_the_thread_count():
+def test_fits_from_custom_factors_are_unchanged_by_the_thread_count(range_path):
     X = np.random.default_rng(3).random((PIECE // 16, 40))
     W0 = np.random.default_rng(4).random((X.shape[0], 6))
     H0 = np.random.default_rng(5).random((6, 40))
@@ -130,3 +140,11 @@ def test_fits_from_custom_factors_are_unchanged_by_the_thread_count():
             nmf.set_num_threads(None)
     for a, b in zip(*results):
         assert_array_equal(a, b)
+
+
+def test_small_arrays_skip_the_kernels_call():
+    assert v._flat(np.ones(v._RANGE_KERNEL_SIZE - 1)) is None
+    assert v._flat(np.ones(v._RANGE_KERNEL_SIZE)) is not None
+    assert v._flat(np.ones(v._RANGE_KERNEL_SIZE, ">f8")) is None
+    assert v._flat(np.ones(v._RANGE_KERNEL_SIZE, np.int64)) is None
+    assert v._flat(np.ones((2, v._RANGE_KERNEL_SIZE))[:, ::2]) is None
