@@ -1,9 +1,10 @@
 """The compiled kernel modules, in the variant built for this processor.
 
 On x86-64 meson compiles _cd_fast.pyx, _range_fast.pyx and _sparse_fast.pyx twice: for
-the baseline instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused multiply-add is
-left out of both, so every operation rounds the same way: the two variants give the
-same bits, the AVX2 one faster. It is used when the processor has AVX2 and it was built.
+the baseline instruction set (SSE2) and with AVX2 enabled (nmf/meson.build). Fused
+multiply-add is left out of both, so every operation rounds the same way: the two
+variants give the same bits, the AVX2 one faster. It is used when the processor has
+AVX2 and it was built.
 
 dense_fast (X @ F and X.T @ F for a dense X, on fused multiply-adds) is built for
 x86-64 by GCC or clang, with AVX2 and with AVX-512 (the same bits: each result entry is

@@ -90,15 +90,17 @@ def _check_finite(smallest, largest, values, source_dtype, name):
 
 def _check_nonnegative(smallest, name):
     if smallest < 0:
-        raise ValueError(f"{name} must be non-negative; its smallest entry is {float(smallest)!r}.")
+        raise ValueError(
+            f"{name} must be non-negative; its smallest entry is {float(smallest)!r}.")
 
 
 def all_finite(values):
     """True when every entry is finite, without an array-sized temporary."""
     if values.size == 0:
         return True
-    if _flat(values) is not None:
-        return all(np.isfinite(_value_range(values)))
+    flat = _flat(values)
+    if flat is not None:     # one parallel pass
+        return all(np.isfinite(range_fast.value_range(flat, None, get_num_threads())))
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(values.sum()):
             return True
