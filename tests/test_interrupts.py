@@ -69,7 +69,10 @@ def test_sigint_interrupts_a_long_fit_quickly(tmp_path, sparse, solver):
     latencies = []
     for _ in range(3):
         iteration, latency = _interrupt(tmp_path, sparse, solver)
-        assert iteration < 0.2, "the child's iterations are too slow to test a fast reaction"
+        # Iterations well under the 0.5 s allowed for the reaction, or a slow machine
+        # fails however quickly the fit reacts; 0.2 s was too tight for the debug
+        # build's sparse 'pg' on a slow day (0.204 s in CI).
+        assert iteration < 0.35, "the child's iterations are too slow to test a fast reaction"
         latencies.append(latency)
         if latency < 0.5:
             return
