@@ -187,11 +187,12 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
 
 /* ---- cols: out[r, :] = sum_s a[s * lda + r] * b[s, :] ------------------------------- */
 
-/* t[c][:] (result rows r0 to r0 + panel, factor column c0 + c) += over s < len of
- * a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP columns. */
+/* t[c * stride:][:panel] (result rows r0 to r0 + panel, factor column c0 + c) += over
+ * s < len of a[s * lda + r0 + ...] * b[s * k + c0 + c], for GROUP <= COLS_GROUP
+ * columns. */
 #define NMF_COLS_TILE(GROUP)                                                            \
 static inline void NMF_NAME(nmf_cols_tile##GROUP)(                                       \
-    NMF_T (*t)[NMF_COLS_PANEL], const NMF_T *a, ptrdiff_t lda, const NMF_T *b,           \
+    NMF_T *t, ptrdiff_t stride, const NMF_T *a, ptrdiff_t lda, const NMF_T *b,           \
     ptrdiff_t k, ptrdiff_t len)                                                          \
 {                                                                                        \
     typedef NMF_NAME(nmf_dvec) vec;                                                      \
@@ -200,7 +201,7 @@ static inline void NMF_NAME(nmf_cols_tile##GROUP)(                              
     ptrdiff_t c, s, v;                                                                   \
     for (c = 0; c < GROUP; c++)                                                          \
         for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
-            sum[c][v] = *(const vec *) (t[c] + v * WIDTH);                               \
+            sum[c][v] = *(const vec *) (t + c * stride + v * WIDTH);                     \
     for (s = 0; s < len; s++) {                                                          \
         vec x[NMF_COLS_VECTORS];                                                         \
         for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
@@ -213,7 +214,7 @@ static inline void NMF_NAME(nmf_cols_tile##GROUP)(                              
     }                                                                                    \
     for (c = 0; c < GROUP; c++)                                                          \
         for (v = 0; v < NMF_COLS_VECTORS; v++)                                           \
-            *(vec *) (t[c] + v * WIDTH) = sum[c][v];                                     \
+            *(vec *) (t + c * stride + v * WIDTH) = sum[c][v];                           \
 }
 NMF_COLS_TILE(1)
 NMF_COLS_TILE(2)
@@ -255,14 +256,14 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
                 for (r = 0; r < PANEL; r++)
                     t[c][r] = out[(r0 + r) * k + c0 + c];
             switch (group) {
-            case 1: NMF_NAME(nmf_cols_tile1)(t, as + r0, lda, bs + c0, k, len); break;
-            case 2: NMF_NAME(nmf_cols_tile2)(t, as + r0, lda, bs + c0, k, len); break;
-            case 3: NMF_NAME(nmf_cols_tile3)(t, as + r0, lda, bs + c0, k, len); break;
-            case 4: NMF_NAME(nmf_cols_tile4)(t, as + r0, lda, bs + c0, k, len); break;
-            case 5: NMF_NAME(nmf_cols_tile5)(t, as + r0, lda, bs + c0, k, len); break;
-            case 6: NMF_NAME(nmf_cols_tile6)(t, as + r0, lda, bs + c0, k, len); break;
+            case 1: NMF_NAME(nmf_cols_tile1)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
+            case 2: NMF_NAME(nmf_cols_tile2)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
+            case 3: NMF_NAME(nmf_cols_tile3)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
+            case 4: NMF_NAME(nmf_cols_tile4)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
+            case 5: NMF_NAME(nmf_cols_tile5)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
+            case 6: NMF_NAME(nmf_cols_tile6)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
 #if NMF_DENSE_COLS_GROUP == 10
-            default: NMF_NAME(nmf_cols_tile10)(t, as + r0, lda, bs + c0, k, len); break;
+            default: NMF_NAME(nmf_cols_tile10)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
 #endif
             }
             for (c = 0; c < group; c++)
@@ -280,17 +281,84 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
     }
 }
 
+/* The tiles of a chunk of result rows [r0, r0 + ch) (whole panels), steps [s0, s0 +
+ * len), on sums held transposed in acc (column c of the factor at acc + c * ch). */
+static void NMF_NAME(nmf_cols_chunk_pass)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0,
+                                          ptrdiff_t len, const NMF_T *b, ptrdiff_t k,
+                                          ptrdiff_t r0, ptrdiff_t ch, NMF_T *acc)
+{
+    enum { PANEL = NMF_COLS_PANEL };
+    const NMF_T *as = a + s0 * lda + r0, *bs = b + s0 * k;
+    ptrdiff_t p, c0, group;
+    for (p = 0; p < ch; p += PANEL) {
+        for (c0 = 0; c0 < k; c0 += group) {
+            group = k - c0 >= NMF_DENSE_COLS_GROUP ? NMF_DENSE_COLS_GROUP
+                    : k - c0 >= 6                  ? 6
+                                                   : k - c0;
+            NMF_T *t = acc + c0 * ch + p;
+            switch (group) {
+            case 1: NMF_NAME(nmf_cols_tile1)(t, ch, as + p, lda, bs + c0, k, len); break;
+            case 2: NMF_NAME(nmf_cols_tile2)(t, ch, as + p, lda, bs + c0, k, len); break;
+            case 3: NMF_NAME(nmf_cols_tile3)(t, ch, as + p, lda, bs + c0, k, len); break;
+            case 4: NMF_NAME(nmf_cols_tile4)(t, ch, as + p, lda, bs + c0, k, len); break;
+            case 5: NMF_NAME(nmf_cols_tile5)(t, ch, as + p, lda, bs + c0, k, len); break;
+            case 6: NMF_NAME(nmf_cols_tile6)(t, ch, as + p, lda, bs + c0, k, len); break;
+#if NMF_DENSE_COLS_GROUP == 10
+            default: NMF_NAME(nmf_cols_tile10)(t, ch, as + p, lda, bs + c0, k, len); break;
+#endif
+            }
+        }
+    }
+}
+
+/* Result rows [r_begin, r_end) of the cols product. Narrow factors (k <= COLS_CHUNK_K)
+ * go chunk by chunk through whole panels, sums in work memory (see _dense_tile.h),
+ * and the rows past the last whole panel entry by entry; wider ones, or when the work
+ * memory cannot be had, block by block of COLS_DEPTH steps (nmf_cols_block). */
 static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
                                      const NMF_T *b, ptrdiff_t k, NMF_T *out,
                                      ptrdiff_t r_begin, ptrdiff_t r_end)
 {
-    ptrdiff_t s0;
-    memset(out + r_begin * k, 0, (r_end - r_begin) * k * sizeof(NMF_T));
-    for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
-        NMF_NAME(nmf_cols_block)(a, lda, s0,
-                                 depth - s0 < NMF_DENSE_COLS_DEPTH ? depth - s0
-                                                                   : NMF_DENSE_COLS_DEPTH,
-                                 b, k, out, r_begin, r_end);
+    enum { PANEL = NMF_COLS_PANEL };
+    ptrdiff_t s0, r0, r, c, ch;
+    const ptrdiff_t panels_end = r_begin + (r_end - r_begin) / PANEL * PANEL;
+    ptrdiff_t chunk = NMF_DENSE_COLS_CHUNK_BYTES / (k * (ptrdiff_t) sizeof(NMF_T))
+                      / PANEL * PANEL;
+    void *memory = NULL;
+    NMF_T *acc;
+    if (chunk < PANEL) chunk = PANEL;
+    if (k <= NMF_DENSE_COLS_CHUNK_K && panels_end > r_begin)
+        memory = malloc((size_t) (k * chunk) * sizeof(NMF_T) + 64);
+    if (memory == NULL) {
+        memset(out + r_begin * k, 0, (r_end - r_begin) * k * sizeof(NMF_T));
+        for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
+            NMF_NAME(nmf_cols_block)(a, lda, s0,
+                                     depth - s0 < NMF_DENSE_COLS_DEPTH ? depth - s0
+                                                                       : NMF_DENSE_COLS_DEPTH,
+                                     b, k, out, r_begin, r_end);
+        return;
+    }
+    acc = (NMF_T *) (((uintptr_t) memory + 63) & ~(uintptr_t) 63);  /* whole lines */
+    for (r0 = r_begin; r0 < panels_end; r0 += ch) {
+        ch = panels_end - r0 < chunk ? panels_end - r0 : chunk;
+        memset(acc, 0, k * ch * sizeof(NMF_T));
+        for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_CHUNK_STEPS)
+            NMF_NAME(nmf_cols_chunk_pass)(a, lda, s0,
+                                          depth - s0 < NMF_DENSE_COLS_CHUNK_STEPS
+                                              ? depth - s0 : NMF_DENSE_COLS_CHUNK_STEPS,
+                                          b, k, r0, ch, acc);
+        for (r = 0; r < ch; r++)
+            for (c = 0; c < k; c++)
+                out[(r0 + r) * k + c] = acc[c * ch + r];
+    }
+    free(memory);
+    for (r = panels_end; r < r_end; r++)
+        for (c = 0; c < k; c++) {
+            NMF_T sum = 0;
+            for (s0 = 0; s0 < depth; s0++)
+                sum = NMF_FMA(a[s0 * lda + r], b[s0 * k + c], sum);
+            out[r * k + c] = sum;
+        }
 }
 
 /* ---- gram: out[r, c] = sum_i a[i * k + r] * a[i * k + c] ---------------------------- */

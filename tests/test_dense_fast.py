@@ -72,11 +72,13 @@ def _in_order_sums(A, factor):
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("transpose", [False, True])
 @pytest.mark.parametrize("rows, depth, k", [(7, 9, 3), (50, 300, 10), (487, 300, 13),
-                                            (251, 133, 25), (250, 260, 30)])
+                                            (251, 133, 25), (250, 260, 30), (3301, 21, 10),
+                                            (11000, 9, 3)])
 def test_products_sum_each_entry_in_step_order(dtype, order, transpose, rows, depth, k):
     """Each result entry is one chain of fused multiply-adds over the steps in order,
-    whatever the tile (4 or 6 rows), the blocks of rows and steps, the padded last
-    steps, the layout and the thread count. Powers of two of spread-out exponents make
+    whatever the tile (4 or 6 rows), the blocks of rows and steps, the cols kernel's
+    chunks of result rows (several, for a narrow factor, in the last two cases), the
+    padded last steps, the layout and the thread count. Powers of two of spread-out exponents make
     every product exact and every sum depend on the order of the terms."""
     rng = np.random.default_rng(rows * depth + k)
     A = np.ldexp(1.0, rng.integers(-30, 1, (rows, depth))).astype(dtype)
