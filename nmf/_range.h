@@ -21,25 +21,8 @@
 #define NMF_RANGE_FLOAT_LANES 8
 typedef __m256d nmf_range_double_vec;
 typedef __m256 nmf_range_float_vec;
-#define NMF_RANGE_OPS(T, P, S)                                                         \
-    static inline nmf_range_##T##_vec nmf_load_##T(const T *x) { return P##loadu_##S(x); } \
-    static inline void nmf_store_##T(T *x, nmf_range_##T##_vec v) { P##storeu_##S(x, v); } \
-    static inline nmf_range_##T##_vec nmf_splat_##T(T a) { return P##set1_##S(a); }    \
-    static inline nmf_range_##T##_vec nmf_min_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##min_##S(a, b);                                                       \
-    }                                                                                  \
-    static inline nmf_range_##T##_vec nmf_max_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##max_##S(a, b);                                                       \
-    }                                                                                  \
-    static inline nmf_range_##T##_vec nmf_nan_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##or_##S(a, P##cmp_##S(b, b, _CMP_UNORD_Q));                           \
-    }                                                                                  \
-    static inline int nmf_any_##T(nmf_range_##T##_vec a) { return P##movemask_##S(a) != 0; }
-NMF_RANGE_OPS(double, _mm256_, pd)
-NMF_RANGE_OPS(float, _mm256_, ps)
+#define NMF_RANGE_OP(name, S) _mm256_##name##_##S
+#define NMF_RANGE_UNORDERED(S, b) _mm256_cmp_##S(b, b, _CMP_UNORD_Q)
 #define NMF_RANGE_VECTORS 1
 #elif !defined(NMF_PLAIN_C) && defined(__SSE2__)
 #include <emmintrin.h>
@@ -47,33 +30,58 @@ NMF_RANGE_OPS(float, _mm256_, ps)
 #define NMF_RANGE_FLOAT_LANES 4
 typedef __m128d nmf_range_double_vec;
 typedef __m128 nmf_range_float_vec;
-#define NMF_RANGE_OPS(T, P, S)                                                         \
-    static inline nmf_range_##T##_vec nmf_load_##T(const T *x) { return P##loadu_##S(x); } \
-    static inline void nmf_store_##T(T *x, nmf_range_##T##_vec v) { P##storeu_##S(x, v); } \
-    static inline nmf_range_##T##_vec nmf_splat_##T(T a) { return P##set1_##S(a); }    \
-    static inline nmf_range_##T##_vec nmf_min_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##min_##S(a, b);                                                       \
-    }                                                                                  \
-    static inline nmf_range_##T##_vec nmf_max_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##max_##S(a, b);                                                       \
-    }                                                                                  \
-    static inline nmf_range_##T##_vec nmf_nan_##T(nmf_range_##T##_vec a,               \
-                                                 nmf_range_##T##_vec b) {              \
-        return P##or_##S(a, P##cmpunord_##S(b, b));                                    \
-    }                                                                                  \
-    static inline int nmf_any_##T(nmf_range_##T##_vec a) { return P##movemask_##S(a) != 0; }
-NMF_RANGE_OPS(double, _mm_, pd)
-NMF_RANGE_OPS(float, _mm_, ps)
+#define NMF_RANGE_OP(name, S) _mm_##name##_##S
+#define NMF_RANGE_UNORDERED(S, b) _mm_cmpunord_##S(b, b)
 #define NMF_RANGE_VECTORS 1
 #else
 #define NMF_RANGE_VECTORS 0
 #endif
 
-/* Entries of x[0:n] folded into *lo and *hi (NaNs left out); returns whether any is
-   NaN. With `out`, x is also copied to out[0:n]. Four vectors at a time (the min, max
-   and compare instructions' latencies), then one, then scalars. */
+#if NMF_RANGE_VECTORS
+/* Loads, stores, min, max and the NaN mask of T's vectors (intrinsics' suffix S). */
+#define NMF_RANGE_OPS(T, S)                                                            \
+    typedef nmf_range_##T##_vec nmf_##T##_vec;                                         \
+    static inline nmf_##T##_vec nmf_load_##T(const T *x) { return NMF_RANGE_OP(loadu, S)(x); } \
+    static inline void nmf_store_##T(T *x, nmf_##T##_vec v) { NMF_RANGE_OP(storeu, S)(x, v); } \
+    static inline nmf_##T##_vec nmf_splat_##T(T a) { return NMF_RANGE_OP(set1, S)(a); } \
+    static inline nmf_##T##_vec nmf_min_##T(nmf_##T##_vec a, nmf_##T##_vec b) {        \
+        return NMF_RANGE_OP(min, S)(a, b);                                             \
+    }                                                                                  \
+    static inline nmf_##T##_vec nmf_max_##T(nmf_##T##_vec a, nmf_##T##_vec b) {        \
+        return NMF_RANGE_OP(max, S)(a, b);                                             \
+    }                                                                                  \
+    /* a with b's NaN lanes set */                                                     \
+    static inline nmf_##T##_vec nmf_nan_##T(nmf_##T##_vec a, nmf_##T##_vec b) {        \
+        return NMF_RANGE_OP(or, S)(a, NMF_RANGE_UNORDERED(S, b));                      \
+    }                                                                                  \
+    static inline int nmf_any_##T(nmf_##T##_vec a) { return NMF_RANGE_OP(movemask, S)(a) != 0; }
+NMF_RANGE_OPS(double, pd)
+NMF_RANGE_OPS(float, ps)
+#endif
+
+/* Entries x[i:n] folded into *lo and *hi (NaNs left out), one at a time; returns
+   whether any is NaN. With `out`, they are also copied to out[i:n]. */
+#define NMF_RANGE_SCALARS(T)                                                           \
+static inline int nmf_range_scalars_##T(const T *restrict x, Py_ssize_t i,             \
+                                        Py_ssize_t n, T *restrict out, T *lo, T *hi) { \
+    T low = *lo, high = *hi;                                                           \
+    int found_nan = 0;                                                                 \
+    for (; i < n; i++) {                                                               \
+        const T a = x[i];                                                              \
+        if (out) out[i] = a;                                                           \
+        low = a < low ? a : low;                                                       \
+        high = a > high ? a : high;                                                    \
+        found_nan |= a != a;                                                           \
+    }                                                                                  \
+    *lo = low;                                                                         \
+    *hi = high;                                                                        \
+    return found_nan;                                                                  \
+}
+NMF_RANGE_SCALARS(double)
+NMF_RANGE_SCALARS(float)
+
+/* The same for x[0:n]: four vectors at a time (the min, max and compare instructions'
+   latencies), then one, then the scalars left. */
 #if NMF_RANGE_VECTORS
 #define NMF_RANGE(T, LANES)                                                            \
 static int nmf_range_##T(const T *restrict x, Py_ssize_t n, T *restrict out, T *lo,    \
@@ -109,44 +117,23 @@ static int nmf_range_##T(const T *restrict x, Py_ssize_t n, T *restrict out, T *
     T lanes_lo[LANES], lanes_hi[LANES];                                                \
     nmf_store_##T(lanes_lo, lo0);                                                      \
     nmf_store_##T(lanes_hi, hi0);                                                      \
-    T low = *lo, high = *hi;                                                           \
     for (int v = 0; v < LANES; v++) {                                                  \
-        low = lanes_lo[v] < low ? lanes_lo[v] : low;                                   \
-        high = lanes_hi[v] > high ? lanes_hi[v] : high;                                \
+        *lo = lanes_lo[v] < *lo ? lanes_lo[v] : *lo;                                   \
+        *hi = lanes_hi[v] > *hi ? lanes_hi[v] : *hi;                                   \
     }                                                                                  \
-    int found_nan = nmf_any_##T(nan);                                                  \
-    for (; i < n; i++) {                                                               \
-        const T a = x[i];                                                              \
-        if (out) out[i] = a;                                                           \
-        low = a < low ? a : low;                                                       \
-        high = a > high ? a : high;                                                    \
-        found_nan |= a != a;                                                           \
-    }                                                                                  \
-    *lo = low;                                                                         \
-    *hi = high;                                                                        \
-    return found_nan;                                                                  \
+    return nmf_any_##T(nan) | nmf_range_scalars_##T(x, i, n, out, lo, hi);             \
 }
 NMF_RANGE(double, NMF_RANGE_DOUBLE_LANES)
 NMF_RANGE(float, NMF_RANGE_FLOAT_LANES)
 #else
-#define NMF_RANGE(T)                                                                   \
-static int nmf_range_##T(const T *restrict x, Py_ssize_t n, T *restrict out, T *lo,    \
-                         T *hi) {                                                      \
-    T low = *lo, high = *hi;                                                           \
-    int found_nan = 0;                                                                 \
-    for (Py_ssize_t i = 0; i < n; i++) {                                               \
-        const T a = x[i];                                                              \
-        if (out) out[i] = a;                                                           \
-        low = a < low ? a : low;                                                       \
-        high = a > high ? a : high;                                                    \
-        found_nan |= a != a;                                                           \
-    }                                                                                  \
-    *lo = low;                                                                         \
-    *hi = high;                                                                        \
-    return found_nan;                                                                  \
+static int nmf_range_double(const double *restrict x, Py_ssize_t n, double *restrict out,
+                            double *lo, double *hi) {
+    return nmf_range_scalars_double(x, 0, n, out, lo, hi);
 }
-NMF_RANGE(double)
-NMF_RANGE(float)
+static int nmf_range_float(const float *restrict x, Py_ssize_t n, float *restrict out,
+                           float *lo, float *hi) {
+    return nmf_range_scalars_float(x, 0, n, out, lo, hi);
+}
 #endif
 
 #endif
