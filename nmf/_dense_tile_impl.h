@@ -327,6 +327,7 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
     void *memory = NULL;
     NMF_T *acc;
     if (chunk < PANEL) chunk = PANEL;
+    if (chunk > panels_end - r_begin) chunk = panels_end - r_begin;  /* what is needed */
     if (k <= NMF_DENSE_COLS_CHUNK_K && panels_end > r_begin)
         memory = malloc((size_t) (k * chunk) * sizeof(NMF_T) + 64);
     if (memory == NULL) {
