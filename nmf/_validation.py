@@ -98,9 +98,8 @@ def all_finite(values):
     """True when every entry is finite, without an array-sized temporary."""
     if values.size == 0:
         return True
-    flat = _flat(values)
-    if flat is not None:     # one parallel pass
-        return all(np.isfinite(range_fast.value_range(flat, None, get_num_threads())))
+    if _flat(values) is not None:     # one parallel pass
+        return all(np.isfinite(_value_range(values)))
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(values.sum()):
             return True
