@@ -9,8 +9,15 @@ The choice in nmf/_kernels.py is read off these figures:
 
     python asv_benchmarks/dense_kernels.py
     python asv_benchmarks/dense_kernels.py --shapes 5000x2000 -k 10 30
+
+--offsets places X that many bytes past a 64-byte boundary (a fresh X for each, and
+--placements fresh copies of each): the kernels' times depend on where X lies in
+memory, not only on its shape (NumPy puts a large array 16 bytes past one).
+
+    python asv_benchmarks/dense_kernels.py --shapes 5000x2000 -k 30 --offsets 0 16 32
 """
 import argparse
+import itertools
 import pathlib
 import statistics
 import sys
@@ -45,12 +52,31 @@ def kernels(X, k, rng):
     }
 
 
+def placed(shape, dtype, offset, rng):
+    """A new C-ordered array of random entries starting `offset` bytes past a 64-byte
+    boundary."""
+    itemsize = np.dtype(dtype).itemsize
+    if offset % itemsize:
+        raise SystemExit(f"--offsets must be multiples of {itemsize} for {np.dtype(dtype)}")
+    nbytes = shape[0] * shape[1] * itemsize
+    memory = np.empty(nbytes + 64 + offset, np.uint8)
+    start = -memory.ctypes.data % 64 + offset
+    X = memory[start:start + nbytes].view(dtype).reshape(shape)
+    X[...] = rng.random(shape)
+    return X
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", nargs="+", default=["2000x1000", "5000x2000"],
                         help="X's shapes, n x m (default: the dense benchmark sets')")
     parser.add_argument("-k", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--offsets", type=int, nargs="+",
+                        help="bytes past a 64-byte boundary where X starts (default:"
+                             " where NumPy puts it)")
+    parser.add_argument("--placements", type=int, default=1,
+                        help="fresh copies of X timed at each offset (default 1)")
     args = parser.parse_args(argv)
     builds = runnable_builds()
     if not builds:
@@ -59,15 +85,19 @@ def main(argv=None):
     labels = list(builds)
     print(f"ms per call, one thread, medians of {args.repeats} alternating repeats;"
           " * marks the build nmf uses")
-    print(f"{'shape':>10} {'k':>3} {'dtype':>8} {'kernel':<14}"
+    print(f"{'shape':>10} {'k':>3} {'dtype':>8} {'offset':>6} {'kernel':<14}"
           + "".join(f"{label:>10}" for label in labels))
     rng = np.random.default_rng(0)
     with pinned(1):
         for shape in args.shapes:
             n, m = (int(s) for s in shape.split("x"))
             for k in args.k:
-                for dtype in (np.float64, np.float32):
-                    X = rng.random((n, m)).astype(dtype)
+                for dtype, offset, _ in itertools.product(
+                        (np.float64, np.float32), args.offsets or [None],
+                        range(args.placements)):
+                    X = (rng.random((n, m)).astype(dtype) if offset is None
+                         else placed((n, m), dtype, offset, rng))
+                    where = "-" if offset is None else str(offset)
                     for name, (call, used) in kernels(X, k, rng).items():
                         times = {label: [] for label in labels}
                         for _ in range(args.repeats):
@@ -78,8 +108,8 @@ def main(argv=None):
                         cells = "".join(
                             f"{statistics.median(times[label]) * 1e3:>9.3f}"
                             + ("*" if builds[label] is used else " ") for label in labels)
-                        print(f"{shape:>10} {k:>3} {np.dtype(dtype).name:>8} {name:<14}"
-                              + cells)
+                        print(f"{shape:>10} {k:>3} {np.dtype(dtype).name:>8} {where:>6}"
+                              f" {name:<14}" + cells)
 
 
 if __name__ == "__main__":
