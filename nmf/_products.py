@@ -104,8 +104,7 @@ def product_function(X, transpose, k, n_threads=1):
             scatter(*arrays, factor, out, threads, sorted_indices)
             return out
         return sparse_scatter
-    if (dense_fast is not None and k <= dense_fast.MAX_K
-            and (X.flags.c_contiguous or X.flags.f_contiguous)):
+    if not uses_blas(X, k):
         # The result's rows run across X's memory: the cols kernel, whose best build
         # depends on the processor (nmf/_kernels.py).
         both_orders = X.flags.c_contiguous and X.flags.f_contiguous
@@ -115,6 +114,15 @@ def product_function(X, transpose, k, n_threads=1):
         return lambda factor, out: kernel(X, transpose, factor, out, threads)
     A = X.T if transpose else X
     return lambda factor, out: np.dot(A, factor, out=out)
+
+
+def uses_blas(X, k):
+    """True when product_function(X, ..., k) multiplies through NumPy's BLAS: dense X
+    without nmf's kernel for it (no AVX2 and FMA, more than dense_fast.MAX_K columns,
+    or X contiguous in neither order)."""
+    return not sp.issparse(X) and not (
+        dense_fast is not None and k <= dense_fast.MAX_K
+        and (X.flags.c_contiguous or X.flags.f_contiguous))
 
 
 def X_times(X, factor, out, n_threads=1):

@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from nmf import _products
 from nmf._init import initial_factors, randomized_svd
+from nmf._kernels import dense_fast
 
 
 def _X(n=40, m=30, seed=0):
@@ -91,3 +94,80 @@ def test_nndsvd_float32_stays_float32_and_sparse_works():
     assert W.dtype == H.dtype == np.float32
     W64, H64 = initial_factors(X, 4, "nndsvda", np.random.RandomState(0))
     assert_allclose(W @ H, W64 @ H64, rtol=1e-3, atol=1e-4)
+
+
+def _low_rank(n, m, rank, seed, dtype):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, rank)) @ rng.random((rank, m)) + 1e-3 * rng.random((n, m))
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "csr", "csc"])
+def test_randomized_svd_in_every_layout_and_precision(dtype, layout):
+    X = _low_rank(300, 120, 6, 3, dtype)
+    s_exact = np.linalg.svd(X.astype(np.float64), compute_uv=False)
+    data = {"C": X, "F": np.asfortranarray(X), "csr": sp.csr_matrix(X),
+            "csc": sp.csc_matrix(X)}[layout]
+    U, s, Vt = randomized_svd(data, 4, np.random.default_rng(0))   # power iterations
+    assert U.dtype == s.dtype == Vt.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    assert_allclose(s, s_exact[:4], rtol=tol)
+    assert_allclose(U.T @ U, np.eye(4), atol=10 * tol)
+    assert_allclose(Vt @ Vt.T, np.eye(4), atol=10 * tol)
+    assert_allclose((U * s) @ Vt, np.linalg.svd(X.astype(np.float64))[0][:, :4]
+                    @ np.diag(s_exact[:4]) @ np.linalg.svd(X.astype(np.float64))[2][:4],
+                    atol=100 * tol * s_exact[0])
+
+
+def test_randomized_svd_through_numpys_lapack_where_products_use_blas(monkeypatch):
+    # Where the products go to NumPy's BLAS, the QR and SVD are NumPy's too (one
+    # library's threads on the cores); forced here on X the kernels could take.
+    calls = []
+    qr = np.linalg.qr
+    monkeypatch.setattr(_products, "uses_blas", lambda X, k: True)
+    monkeypatch.setattr(np.linalg, "qr", lambda A: calls.append(A.shape) or qr(A))
+    monkeypatch.setattr(scipy.linalg, "lu", None)         # never reached on this path
+    X = _low_rank(200, 90, 5, 4, np.float64)
+    U, s, Vt = randomized_svd(X, 4, np.random.default_rng(0))
+    assert_allclose(s, np.linalg.svd(X, compute_uv=False)[:4], rtol=1e-9)
+    assert len(calls) == 1 + 2 * 7                       # every step, then the basis
+
+
+def test_randomized_svd_normalizes_power_iterations_by_lu_then_one_qr(monkeypatch):
+    linalg = scipy.linalg
+    counts = {"lu": 0, "qr": 0}
+    lu, qr = linalg.lu, linalg.qr
+
+    def counted(name, f):
+        def call(*args, **kwargs):
+            counts[name] += 1
+            return f(*args, **kwargs)
+        return call
+    monkeypatch.setattr(linalg, "lu", counted("lu", lu))
+    monkeypatch.setattr(linalg, "qr", counted("qr", qr))
+    X = sp.csr_matrix(_low_rank(200, 90, 5, 5, np.float64))
+    U, s, Vt = randomized_svd(X, 4, np.random.default_rng(0))
+    assert counts == {"lu": 2 * 7, "qr": 1}
+    assert_allclose(s, np.linalg.svd(X.toarray(), compute_uv=False)[:4], rtol=1e-9)
+
+
+def test_randomized_svd_of_rank_deficient_and_zero_matrices():
+    rank1 = np.outer(np.arange(1.0, 101.0), np.ones(60))
+    for data in (rank1, sp.csr_matrix(rank1), np.zeros((100, 60)), sp.csr_matrix((100, 60))):
+        U, s, Vt = randomized_svd(data, 3, np.random.default_rng(0))
+        dense = data.toarray() if sp.issparse(data) else data
+        assert np.isfinite(U).all() and np.isfinite(s).all() and np.isfinite(Vt).all()
+        assert_allclose(s[0], np.linalg.norm(dense, 2), rtol=1e-10, atol=1e-12)
+        assert_allclose(s[1:], 0, atol=1e-8 * max(1.0, s[0]))
+
+
+def test_uses_blas_says_which_products_go_to_numpy():
+    X = np.ones((20, 10))
+    kernel = dense_fast is not None
+    assert _products.uses_blas(X, 5) is not kernel
+    assert _products.uses_blas(np.asfortranarray(X), 5) is not kernel
+    assert _products.uses_blas(X[:, ::2], 5)                  # contiguous in neither order
+    assert _products.uses_blas(X, 10 ** 4)                    # wider than the kernels take
+    assert not _products.uses_blas(sp.csr_matrix(X), 5)
+    assert not _products.uses_blas(sp.csc_matrix(X), 10 ** 4)
