@@ -23,12 +23,12 @@ _ACCELERATION_ALPHA = 0.5
 _ACCELERATION_DELTA = 0.1
 
 
-def _threads_for(n_rows, k, n_threads, dense):
-    """Threads for a sweep; with dense X, next to BLAS's threads, only for much larger
-    work (see _products.DENSE_WORK_FACTOR)."""
+def _threads_for(n_rows, k, n_threads, next_to_blas):
+    """Threads for a sweep; next to BLAS's threads (dense X's products in BLAS), only
+    for much larger work (see _products.DENSE_WORK_FACTOR)."""
     work = n_rows * k * k
-    return _products.threads_for(work // _products.DENSE_WORK_FACTOR if dense else work,
-                                 n_threads)
+    return _products.threads_for(
+        work // _products.DENSE_WORK_FACTOR if next_to_blas else work, n_threads)
 
 
 def _max_sweeps(nnz, n_rows, n_other, k):
@@ -54,8 +54,12 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     m = Ht.shape[0]
     dtype = X.dtype
     dense = not sp.issparse(X)
-    threads_W = _threads_for(n, k, n_threads, dense)
-    threads_H = _threads_for(m, k, n_threads, dense)
+    # With dense X, the products in BLAS, or in nmf's kernels and then no BLAS call
+    # between iterations (the Grams too go to nmf's kernel, or to one-thread BLAS for
+    # factors too small to share).
+    blas_products = dense and _products.uses_blas(X, k)
+    threads_W = _threads_for(n, k, n_threads, blas_products)
+    threads_H = _threads_for(m, k, n_threads, blas_products)
     nnz = n * m if dense else X.nnz
     sweeps_W = _max_sweeps(nnz, n, m, k) if accelerated else 1
     sweeps_H = _max_sweeps(nnz, m, n, k) if accelerated else 1
@@ -79,9 +83,10 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
                m: (row_violation[:m], row_change[:m] if accelerated else None)}
     gram_of = {n: _products.gram_function(n, k, n_threads),
                m: _products.gram_function(m, k, n_threads)}
-    X_times = None if W_on_X else _products.product_function(X, False, k, n_threads)
-    Xt_times = (_products.product_function(X, True, k, n_threads) if cross_H is not None
-                else None)
+    X_times = (None if W_on_X
+               else _products.product_function(X, False, k, n_threads, blas_products))
+    Xt_times = (_products.product_function(X, True, k, n_threads, blas_products)
+                if cross_H is not None else None)
     order = np.arange(k, dtype=np.intp)
     cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
 

@@ -75,10 +75,11 @@ def randomized_svd(X, n_components, rng, n_oversamples=10):
     for _ in range(n_power):
         P = normalized(Xt_times(np.ascontiguousarray(normalized(Q)), cols))
         Q = X_times(np.ascontiguousarray(P), rows)
-    Q = basis(Q)
+    Q = np.ascontiguousarray(basis(Q))
     B = Xt_times(np.ascontiguousarray(Q), cols).T  # (width, m) = Q.T @ X
     U_small, s, Vt = svd(B, full_matrices=False)
-    U = Q @ U_small
+    U = _products.product_function(Q, False, width)(
+        np.ascontiguousarray(U_small, dtype=X.dtype), np.empty((n, width), X.dtype))
     return U[:, :n_components], s[:n_components], Vt[:n_components]
 
 

@@ -67,20 +67,26 @@ def threads_for(work, n_threads):
     return max(1, min(n_threads, work // MIN_WORK_PER_THREAD))
 
 
-# Dense X's products run in BLAS's thread pool, whose threads keep spinning on the
-# cores for a while after each call: an OpenMP region right after competes with them.
-# Next to BLAS, nmf's own parallel work (a CD sweep, a dense product) goes parallel only
-# when this many times past the usual threshold. Measured on 2 cores: a CD sweep of
-# dense 5000 x 2000 at k=30 took 39 against 33 ms per iteration in parallel; X @ F of
-# 2000 x 1000 float32 at k=10 took 0.41 ms on two threads alone, 7.7 ms right after a
-# 2-thread NumPy product, 0.79 ms on one thread either way.
+# BLAS's threads keep spinning on the cores for a while after each call: an OpenMP
+# region right after competes with them. Next to BLAS (dense X's products in BLAS, or
+# a caller that calls BLAS between nmf's products), nmf's own parallel work (a CD
+# sweep, a dense product) goes parallel only when this many times past the usual
+# threshold. Measured on 2 cores: a CD sweep of dense 5000 x 2000 at k=30 took 39
+# against 33 ms per iteration in parallel next to BLAS products; X @ F of 2000 x 1000
+# float32 at k=10 took 0.41 ms on two threads alone, 7.7 ms right after a 2-thread
+# NumPy product, 0.79 ms on one thread either way. A CD fit whose products are nmf's
+# kernels calls no BLAS between iterations and uses the usual threshold: 2 threads,
+# 10 iterations of dense 2000 x 1000 float64 k=10 43 -> 24 ms, k=30 93 -> 68; right
+# after the caller's own 2-thread NumPy product 41 -> 61 and 93 -> 141 (the first
+# iterations share the cores with BLAS's spinning threads).
 DENSE_WORK_FACTOR = 32
 
 
-def product_function(X, transpose, k, n_threads=1):
+def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
     """A function (factor, out) -> out = (X.T if transpose else X) @ factor for factors
     of k columns, the choice of kernel and threads made once (a CD iteration calls it
-    twice: on small X the per-call choices cost as much as the product).
+    twice: on small X the per-call choices cost as much as the product). next_to_blas:
+    the caller runs BLAS between these products (see DENSE_WORK_FACTOR).
 
     Sparse X: nmf/_sparse_fast.pyx on X's compressed arrays read as CSR, a gather
     (csr_times) where the result's rows are X's compressed rows, else a scatter
@@ -110,7 +116,8 @@ def product_function(X, transpose, k, n_threads=1):
         both_orders = X.flags.c_contiguous and X.flags.f_contiguous
         across = not both_orders and X.flags.f_contiguous != transpose
         kernel = (dense_cols_fast if across else dense_fast).dense_times
-        threads = threads_for(X.size * k // DENSE_WORK_FACTOR, n_threads)
+        work = X.size * k // (DENSE_WORK_FACTOR if next_to_blas else 1)
+        threads = threads_for(work, n_threads)
         return lambda factor, out: kernel(X, transpose, factor, out, threads)
     A = X.T if transpose else X
     return lambda factor, out: np.dot(A, factor, out=out)

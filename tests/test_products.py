@@ -42,3 +42,51 @@ def test_threads_only_past_the_work_threshold(monkeypatch):
     assert _products.threads_for(2000, 2) == 2
     assert _products.threads_for(10**9, 2) == 2
     assert _products.threads_for(0, 4) == 1
+
+
+class _RecordingKernel:
+    """Stands in for a dense kernel module: records the threads each product gets."""
+    MAX_K = 64
+
+    def __init__(self):
+        self.threads = []
+
+    def dense_times(self, X, transpose, factor, out, n_threads):
+        self.threads.append(n_threads)
+        return out
+
+
+def test_dense_kernel_threads_wait_for_more_work_next_to_blas(monkeypatch):
+    kernel = _RecordingKernel()
+    monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1_000_000)
+    monkeypatch.setattr(_products, "dense_fast", kernel)
+    monkeypatch.setattr(_products, "dense_cols_fast", kernel)
+    X = np.zeros((1000, 1000))                 # 10 million multiply-adds at k = 10
+    for transpose in (False, True):
+        _products.product_function(X, transpose, 10, 2, next_to_blas=False)(None, None)
+        _products.product_function(X, transpose, 10, 2)(None, None)   # the default
+    # on their own, two threads; next to BLAS, 32 times the work is needed for them
+    assert kernel.threads == [2, 1, 2, 1]
+    _products.product_function(X, False, 70, 2)     # wider than the kernel: BLAS
+    assert _products.uses_blas(X, 70) and not _products.uses_blas(X, 10)
+
+
+@pytest.mark.parametrize("blas", [False, True])
+def test_cd_shares_threads_next_to_blas_only_when_its_products_use_it(monkeypatch, blas):
+    from nmf import non_negative_factorization
+    seen = []
+    product_function = _products.product_function
+
+    def recorded(X, transpose, k, n_threads=1, next_to_blas=True):
+        seen.append(next_to_blas)
+        return product_function(X, transpose, k, n_threads, next_to_blas)
+    monkeypatch.setattr(_products, "product_function", recorded)
+    monkeypatch.setattr(_products, "uses_blas", lambda X, k: blas)
+    X = np.random.default_rng(0).random((30, 20))
+    non_negative_factorization(X, n_components=3, init="random", random_state=0,
+                               max_iter=2, tol=0)
+    assert seen == [blas, blas]
+    seen.clear()
+    non_negative_factorization(sp.csr_matrix(X), n_components=3, init="random",
+                               random_state=0, max_iter=2, tol=0)
+    assert seen == [False]    # sparse: H's product only (W's is summed in its sweep)
