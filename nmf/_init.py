@@ -76,7 +76,7 @@ def randomized_svd(X, n_components, rng, n_oversamples=10):
         P = normalized(Xt_times(np.ascontiguousarray(normalized(Q)), cols))
         Q = X_times(np.ascontiguousarray(P), rows)
     Q = np.ascontiguousarray(basis(Q))
-    B = Xt_times(np.ascontiguousarray(Q), cols).T  # (width, m) = Q.T @ X
+    B = Xt_times(Q, cols).T  # (width, m) = Q.T @ X
     U_small, s, Vt = svd(B, full_matrices=False)
     U = _products.product_function(Q, False, width)(
         np.ascontiguousarray(U_small, dtype=X.dtype), np.empty((n, width), X.dtype))
