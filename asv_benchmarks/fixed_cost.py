@@ -17,6 +17,11 @@ SETTLE_SECONDS): the figures in compare.ready_for_timing's docstring are
 
     python asv_benchmarks/fixed_cost.py debian_tfidf -k 30 --threads 1 2 --blas-before --settle 0.2
 
+--init starts every fit from that initialisation instead (random_state=0), so that its
+cost is part of the fixed work, e.g. NNDSVD at 1 and 2 threads:
+
+    python asv_benchmarks/fixed_cost.py dense_2000x1000 -k 10 --threads 1 2 --init nndsvd
+
 --profile instead lists, for `short`-iteration fits at the first thread count, the
 functions that take the most time of their own (cProfile), the fixed work's parts.
 """
@@ -26,6 +31,7 @@ import pathlib
 import pstats
 import statistics
 import sys
+import warnings
 
 import numpy as np
 
@@ -33,6 +39,20 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from benchmarks import data  # noqa: E402
 import compare  # noqa: E402
 from compare import SETS, _nmf_fit, pinned, ready_for_timing, timed  # noqa: E402
+
+import nmf  # noqa: E402
+
+
+def _fit_from(init):
+    """A fit like compare.py's that ignores the start it is given and makes its own
+    with `init` (random_state=0)."""
+    def fit(X, W, H, max_iter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nmf.ConvergenceWarning)
+            return nmf.non_negative_factorization(
+                X, n_components=W.shape[1], init=init, random_state=0, tol=0,
+                max_iter=max_iter)[:2]
+    return fit
 
 
 def main(argv=None):
@@ -47,6 +67,9 @@ def main(argv=None):
                         help="a 1500 x 1500 NumPy matmul before each fit")
     parser.add_argument("--settle", type=float, default=compare.SETTLE_SECONDS,
                         help="seconds a timed call at more than one thread waits first")
+    parser.add_argument("--init", default="custom",
+                        choices=["custom", "random", "nndsvd", "nndsvda", "nndsvdar"],
+                        help="where fits start (default: the comparison's initial factors)")
     parser.add_argument("--profile", action="store_true",
                         help="profile short fits instead of timing")
     args = parser.parse_args(argv)
@@ -55,7 +78,7 @@ def main(argv=None):
         parser.error("--iterations needs 1 <= SHORT < LONG")
     X = data.load(args.set)
     W0, H0 = data.initial_factors(X, args.k)
-    fit = _nmf_fit()
+    fit = _nmf_fit() if args.init == "custom" else _fit_from(args.init)
     compare.SETTLE_SECONDS = args.settle
     square = np.random.default_rng(0).random((1500, 1500)) if args.blas_before else None
 
@@ -86,8 +109,8 @@ def main(argv=None):
         return ((seconds[n_threads, long][i] - seconds[n_threads, short][i])
                 / (long - short))
 
-    print(f"{args.set}, k={args.k}: fits of {short} and {long} iterations,"
-          f" medians of {args.rounds} rounds (ms)")
+    print(f"{args.set}, k={args.k}, init {args.init}: fits of {short} and {long}"
+          f" iterations, medians of {args.rounds} rounds (ms)")
     print(f"{'threads':>7s} {'marginal':>9s} {'fixed':>7s} {'fit/1st':>8s}"
           f" {'marginal/1st':>13s}")
     base = args.threads[0]

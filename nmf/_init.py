@@ -45,9 +45,8 @@ def randomized_svd(X, n_components, rng, n_oversamples=10):
 
     Only X @ block and X.T @ block are used, so sparse X stays sparse; they run in
     nmf's product kernels (nmf/_products.py), on one thread: between them LAPACK runs
-    on BLAS's threads, which keep spinning after each call, and two pools of threads on
-    the cores slowed every step (2 cores, 2 threads: debian_tfidf k=30 1.28 s against
-    0.96 s on one thread for the kernels). The power iterations keep their basis
+    on BLAS's threads, which keep spinning after each call, and nmf's threads beside
+    them slowed every step. The power iterations keep their basis
     well-scaled by LU (partial pivoting; Halko et al. section 4.5, as scikit-learn's
     randomized_svd), a quarter of a QR's work; one QR gives the final orthonormal
     basis. When the sketch is as wide as min(n, m) it spans X's whole range and the
@@ -55,8 +54,11 @@ def randomized_svd(X, n_components, rng, n_oversamples=10):
 
     LAPACK comes from one library: NumPy's where the products go through NumPy's BLAS,
     else scipy's. Alternating NumPy's and scipy's (each bundles its own OpenBLAS) left
-    one library's threads spinning while the other computed: dense 2000 x 1000 at k=10
-    took 248 ms on 2 threads against 68 on one.
+    one library's threads spinning while the other computed. A fit's fixed work from
+    NNDSVD, 1 / 2 threads (asv_benchmarks/fixed_cost.py SET -k K --threads 1 2 --init
+    nndsvd), before and after these changes: dense_2000x1000 k=10 68-83 / 227-248 ms ->
+    68-73 / 70-72; debian_tfidf k=30 (--iterations 1 2) 1316-1524 / 1254-1291 ->
+    865-875 / 984-1081.
     """
     n, m = X.shape
     width = min(n, m, n_components + n_oversamples)

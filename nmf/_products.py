@@ -75,10 +75,12 @@ def threads_for(work, n_threads):
 # against 33 ms per iteration in parallel next to BLAS products; X @ F of 2000 x 1000
 # float32 at k=10 took 0.41 ms on two threads alone, 7.7 ms right after a 2-thread
 # NumPy product, 0.79 ms on one thread either way. A CD fit whose products are nmf's
-# kernels calls no BLAS between iterations and uses the usual threshold: 2 threads,
-# 10 iterations of dense 2000 x 1000 float64 k=10 43 -> 24 ms, k=30 93 -> 68; right
-# after the caller's own 2-thread NumPy product 41 -> 61 and 93 -> 141 (the first
-# iterations share the cores with BLAS's spinning threads).
+# kernels calls no BLAS between iterations and uses the usual threshold. Dense 2000 x
+# 1000 float64 k=10, 2 threads against 1 (asv_benchmarks/fixed_cost.py dense_2000x1000
+# -k 10 --threads 1 2 --iterations 1 11): marginal iteration 1.00 -> 0.59 of one
+# thread's; from NNDSVD, 101-iteration fits (--iterations 1 101 --init nndsvd, k=10
+# and 30) 1.03-1.13 -> 0.70-0.89; an 11-iteration fit right after a 2-thread NumPy
+# product (--blas-before --settle 0) 1.43 -> 1.47, slower than one thread either way.
 DENSE_WORK_FACTOR = 32
 
 

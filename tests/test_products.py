@@ -67,7 +67,6 @@ def test_dense_kernel_threads_wait_for_more_work_next_to_blas(monkeypatch):
         _products.product_function(X, transpose, 10, 2)(None, None)   # the default
     # on their own, two threads; next to BLAS, 32 times the work is needed for them
     assert kernel.threads == [2, 1, 2, 1]
-    _products.product_function(X, False, 70, 2)     # wider than the kernel: BLAS
     assert _products.uses_blas(X, 70) and not _products.uses_blas(X, 10)
 
 

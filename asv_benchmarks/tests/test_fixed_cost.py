@@ -31,3 +31,16 @@ def test_fixed_cost_blas_before_and_settle(capsys, monkeypatch):
                      "1", "2", "--rounds", "1", "--blas-before", "--settle", "0.01"])
     assert compare.SETTLE_SECONDS == 0.01
     assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_fixed_cost_init_puts_the_initialisation_in_the_fixed_work(capsys, monkeypatch):
+    import nmf._init
+    calls = []
+    nndsvd = nmf._init.nndsvd_factors
+    monkeypatch.setattr(nmf._init, "nndsvd_factors",
+                        lambda *args: calls.append(args[2]) or nndsvd(*args))
+    fixed_cost.main(["dense_2000x1000", "-k", "3", "--iterations", "1", "2",
+                     "--rounds", "2", "--init", "nndsvda"])
+    out = capsys.readouterr().out
+    assert "init nndsvda" in out.splitlines()[0]
+    assert calls == ["nndsvda"] * 4                # every fit: 2 rounds x 2 lengths
