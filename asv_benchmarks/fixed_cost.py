@@ -22,6 +22,11 @@ cost is part of the fixed work, e.g. NNDSVD at 1 and 2 threads:
 
     python asv_benchmarks/fixed_cost.py dense_2000x1000 -k 10 --threads 1 2 --init nndsvd
 
+--dtypes times each precision in the same rounds and adds their ratios to the first
+(whole fit, marginal iteration, fixed work), e.g. issue 4's float32 figure:
+
+    python asv_benchmarks/fixed_cost.py debian_tfidf -k 10 --dtypes float64 float32
+
 --profile instead lists, for `short`-iteration fits at the first thread count, the
 functions that take the most time of their own (cProfile), the fixed work's parts.
 """
@@ -63,6 +68,8 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, nargs=2, default=[1, 6],
                         metavar=("SHORT", "LONG"))
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--dtypes", nargs="+", default=["float64"],
+                        choices=["float64", "float32"])
     parser.add_argument("--blas-before", action="store_true",
                         help="a 1500 x 1500 NumPy matmul before each fit")
     parser.add_argument("--settle", type=float, default=compare.SETTLE_SECONDS,
@@ -76,13 +83,16 @@ def main(argv=None):
     short, long = args.iterations
     if not 1 <= short < long:
         parser.error("--iterations needs 1 <= SHORT < LONG")
-    X = data.load(args.set)
-    W0, H0 = data.initial_factors(X, args.k)
+    X64 = data.load(args.set)
+    W64, H64 = data.initial_factors(X64, args.k)
+    operands = {dtype: tuple(a.astype(dtype, copy=False) for a in (X64, W64, H64))
+                for dtype in args.dtypes}
     fit = _nmf_fit() if args.init == "custom" else _fit_from(args.init)
     compare.SETTLE_SECONDS = args.settle
     square = np.random.default_rng(0).random((1500, 1500)) if args.blas_before else None
 
     if args.profile:
+        X, W0, H0 = operands[args.dtypes[0]]
         with pinned(args.threads[0]):
             fit(X, W0.copy(), H0.copy(), short)            # kernels built, pages warm
             profile = cProfile.Profile()
@@ -90,43 +100,54 @@ def main(argv=None):
                 W, H = W0.copy(), H0.copy()
                 ready_for_timing(W0, H0)                     # as timed() does, unprofiled
                 profile.runcall(fit, X, W, H, short)
-        print(f"{args.set}, k={args.k}: {args.rounds} fits of {short} iteration(s),"
-              f" {args.threads[0]} thread(s)")
+        print(f"{args.set}, k={args.k}, {args.dtypes[0]}: {args.rounds} fits of {short}"
+              f" iteration(s), {args.threads[0]} thread(s)")
         pstats.Stats(profile).sort_stats("tottime").print_stats(12)
         return
 
     seconds = {}
     for _ in range(args.rounds):
-        for n_threads in args.threads:
-            with pinned(n_threads):
-                for iterations in (short, long):
-                    if square is not None:
-                        square @ square
-                    seconds.setdefault((n_threads, iterations), []).append(
-                        timed(fit, X, W0, H0, iterations))
+        for dtype, (X, W0, H0) in operands.items():
+            for n_threads in args.threads:
+                with pinned(n_threads):
+                    for iterations in (short, long):
+                        if square is not None:
+                            square @ square
+                        seconds.setdefault((dtype, n_threads, iterations), []).append(
+                            timed(fit, X, W0, H0, iterations))
 
-    def marginal(n_threads, i):
-        return ((seconds[n_threads, long][i] - seconds[n_threads, short][i])
-                / (long - short))
+    def marginal(dtype, n_threads):
+        return [(t_long - t_short) / (long - short) for t_long, t_short
+                in zip(seconds[dtype, n_threads, long], seconds[dtype, n_threads, short])]
+
+    def fixed(dtype, n_threads):
+        return [t_short - short * margin for t_short, margin
+                in zip(seconds[dtype, n_threads, short], marginal(dtype, n_threads))]
+
+    def ratio(numerators, denominators):
+        return statistics.median(a / b for a, b in zip(numerators, denominators))
 
     print(f"{args.set}, k={args.k}, init {args.init}: fits of {short} and {long}"
           f" iterations, medians of {args.rounds} rounds (ms)")
-    print(f"{'threads':>7s} {'marginal':>9s} {'fixed':>7s} {'fit/1st':>8s}"
+    print(f"{'dtype':>7s} {'threads':>7s} {'marginal':>9s} {'fixed':>7s} {'fit/1st':>8s}"
           f" {'marginal/1st':>13s}")
     base = args.threads[0]
-    for n_threads in args.threads:
-        margins = [marginal(n_threads, i) for i in range(args.rounds)]
-        fixed = [seconds[n_threads, short][i] - short * margins[i]
-                 for i in range(args.rounds)]
-        line = (f"{n_threads:7d} {statistics.median(margins) * 1e3:9.2f}"
-                f" {statistics.median(fixed) * 1e3:7.2f}")
-        if n_threads != base:
-            fit_ratio = statistics.median(
-                a / b for a, b in zip(seconds[n_threads, long], seconds[base, long]))
-            margin_ratio = statistics.median(
-                marginal(n_threads, i) / marginal(base, i) for i in range(args.rounds))
-            line += f" {fit_ratio:8.2f} {margin_ratio:13.2f}"
-        print(line)
+    for dtype in args.dtypes:
+        for n_threads in args.threads:
+            line = (f"{dtype:>7s} {n_threads:7d}"
+                    f" {statistics.median(marginal(dtype, n_threads)) * 1e3:9.2f}"
+                    f" {statistics.median(fixed(dtype, n_threads)) * 1e3:7.2f}")
+            if n_threads != base:
+                line += (f" {ratio(seconds[dtype, n_threads, long], seconds[dtype, base, long]):8.2f}"
+                         f" {ratio(marginal(dtype, n_threads), marginal(dtype, base)):13.2f}")
+            print(line)
+    first = args.dtypes[0]
+    for dtype in args.dtypes[1:]:
+        for n_threads in args.threads:
+            print(f"{dtype} / {first}, {n_threads} thread(s): fit"
+                  f" {ratio(seconds[dtype, n_threads, long], seconds[first, n_threads, long]):.2f},"
+                  f" marginal {ratio(marginal(dtype, n_threads), marginal(first, n_threads)):.2f},"
+                  f" fixed {ratio(fixed(dtype, n_threads), fixed(first, n_threads)):.2f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """fixed_cost.py splits a fit into fixed work and marginal iteration, per thread count."""
+import numpy as np
 import pytest
 
 import fixed_cost
@@ -8,10 +9,25 @@ def test_fixed_cost_prints_a_row_per_thread_count(capsys):
     fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2",
                      "--iterations", "1", "3", "--rounds", "2"])
     rows = capsys.readouterr().out.splitlines()[2:]
-    assert [row.split()[0] for row in rows] == ["1", "2"]
-    assert len(rows[0].split()) == 3                 # threads, marginal, fixed
-    assert len(rows[1].split()) == 5                 # and the two ratios to 1 thread
-    assert float(rows[1].split()[3]) > 0
+    assert [row.split()[:2] for row in rows] == [["float64", "1"], ["float64", "2"]]
+    assert len(rows[0].split()) == 4                 # dtype, threads, marginal, fixed
+    assert len(rows[1].split()) == 6                 # and the two ratios to 1 thread
+    assert float(rows[1].split()[4]) > 0
+
+
+def test_fixed_cost_dtypes_adds_their_ratios(capsys, monkeypatch):
+    seen = []
+    fit = fixed_cost._nmf_fit()
+    monkeypatch.setattr(fixed_cost, "_nmf_fit", lambda: lambda X, W, H, n: (
+        seen.append((X.dtype, W.dtype, H.dtype)) or fit(X, W, H, n)))
+    fixed_cost.main(["dense_2000x1000", "-k", "3", "--iterations", "1", "3",
+                     "--rounds", "2", "--dtypes", "float64", "float32"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [row.split()[:2] for row in lines[2:4]] == [["float64", "1"], ["float32", "1"]]
+    assert lines[4].startswith("float32 / float64, 1 thread(s): fit ")
+    assert len(lines) == 5
+    f32, f64 = (np.dtype("float32"),) * 3, (np.dtype("float64"),) * 3
+    assert seen == [f64, f64, f32, f32] * 2        # rounds of both, alternating
 
 
 def test_fixed_cost_profile_names_the_fit(capsys):
@@ -30,7 +46,7 @@ def test_fixed_cost_blas_before_and_settle(capsys, monkeypatch):
     fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2", "--iterations",
                      "1", "2", "--rounds", "1", "--blas-before", "--settle", "0.01"])
     assert compare.SETTLE_SECONDS == 0.01
-    assert len(capsys.readouterr().out.splitlines()) == 4
+    assert len(capsys.readouterr().out.splitlines()) == 4     # title, header, 2 rows
 
 
 def test_fixed_cost_init_puts_the_initialisation_in_the_fixed_work(capsys, monkeypatch):
