@@ -227,16 +227,51 @@ NMF_COLS_TILE(10)
 #endif
 #undef NMF_COLS_TILE
 
-/* Result rows [r_begin, r_end) of the cols product, their sums over steps [s0, s0 +
- * len) added to what out holds. Panels of NMF_COLS_PANEL rows; a panel past r_end (the
- * last rows of a) goes entry by entry, with the same fused multiply-adds. */
-static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0,
-                                     ptrdiff_t len, const NMF_T *b, ptrdiff_t k,
-                                     NMF_T *out, ptrdiff_t r_begin, ptrdiff_t r_end)
+/* One panel's sums over steps [0, len) (as = a + s0 * lda + r0, bs = b + s0 * k) added
+ * to what sums holds: result row r0 + r, column c at sums[r * k + c]. */
+static void NMF_NAME(nmf_cols_panel)(const NMF_T *as, ptrdiff_t lda, ptrdiff_t len,
+                                     const NMF_T *bs, ptrdiff_t k, NMF_T *sums)
 {
     enum { PANEL = NMF_COLS_PANEL };
     NMF_T t[NMF_DENSE_COLS_GROUP][PANEL] __attribute__((aligned(64)));
-    ptrdiff_t r0, r, c0, c, s, group;
+    ptrdiff_t r, c0, c, group;
+    for (c0 = 0; c0 < k; c0 += group) {
+        /* Groups of COLS_GROUP columns, then of 6, then what is left. */
+        group = k - c0 >= NMF_DENSE_COLS_GROUP ? NMF_DENSE_COLS_GROUP
+                : k - c0 >= 6                  ? 6
+                                               : k - c0;
+        for (c = 0; c < group; c++)
+            for (r = 0; r < PANEL; r++)
+                t[c][r] = sums[r * k + c0 + c];
+        switch (group) {
+        case 1: NMF_NAME(nmf_cols_tile1)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+        case 2: NMF_NAME(nmf_cols_tile2)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+        case 3: NMF_NAME(nmf_cols_tile3)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+        case 4: NMF_NAME(nmf_cols_tile4)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+        case 5: NMF_NAME(nmf_cols_tile5)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+        case 6: NMF_NAME(nmf_cols_tile6)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+#if NMF_DENSE_COLS_GROUP == 10
+        default: NMF_NAME(nmf_cols_tile10)(t[0], PANEL, as, lda, bs + c0, k, len); break;
+#endif
+        }
+        for (c = 0; c < group; c++)
+            for (r = 0; r < PANEL; r++)
+                sums[r * k + c0 + c] = t[c][r];
+    }
+}
+
+/* Result rows [r_begin, r_end) of the cols product, their sums over steps [s0, s0 +
+ * len) added to what out holds, panel by panel. Rows past the last whole panel: with
+ * tail_sums, the panel that ends at r_end, overlapping the one before, its sums in
+ * tail_sums (PANEL x k; the caller keeps the rows it needs); without, entry by entry,
+ * with the same fused multiply-adds. */
+static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0,
+                                     ptrdiff_t len, const NMF_T *b, ptrdiff_t k,
+                                     NMF_T *out, ptrdiff_t r_begin, ptrdiff_t r_end,
+                                     NMF_T *tail_sums)
+{
+    enum { PANEL = NMF_COLS_PANEL };
+    ptrdiff_t r0, r, c, s;
     const NMF_T *as = a + s0 * lda, *bs = b + s0 * k;
 
     for (r0 = r_begin; r0 + PANEL <= r_end; r0 += PANEL) {
@@ -247,29 +282,11 @@ static void NMF_NAME(nmf_cols_block)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t s0
             for (s = 0; s < len; s++)
                 for (r = 0; r < PANEL; r += 64 / sizeof(NMF_T))
                     __builtin_prefetch(as + s * lda + r0 + PANEL + r);
-        for (c0 = 0; c0 < k; c0 += group) {
-            /* Groups of COLS_GROUP columns, then of 6, then what is left. */
-            group = k - c0 >= NMF_DENSE_COLS_GROUP ? NMF_DENSE_COLS_GROUP
-                    : k - c0 >= 6                  ? 6
-                                                   : k - c0;
-            for (c = 0; c < group; c++)
-                for (r = 0; r < PANEL; r++)
-                    t[c][r] = out[(r0 + r) * k + c0 + c];
-            switch (group) {
-            case 1: NMF_NAME(nmf_cols_tile1)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-            case 2: NMF_NAME(nmf_cols_tile2)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-            case 3: NMF_NAME(nmf_cols_tile3)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-            case 4: NMF_NAME(nmf_cols_tile4)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-            case 5: NMF_NAME(nmf_cols_tile5)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-            case 6: NMF_NAME(nmf_cols_tile6)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-#if NMF_DENSE_COLS_GROUP == 10
-            default: NMF_NAME(nmf_cols_tile10)(t[0], PANEL, as + r0, lda, bs + c0, k, len); break;
-#endif
-            }
-            for (c = 0; c < group; c++)
-                for (r = 0; r < PANEL; r++)
-                    out[(r0 + r) * k + c0 + c] = t[c][r];
-        }
+        NMF_NAME(nmf_cols_panel)(as + r0, lda, len, bs, k, out + r0 * k);
+    }
+    if (r0 < r_end && tail_sums != NULL) {
+        NMF_NAME(nmf_cols_panel)(as + r_end - PANEL, lda, len, bs, k, tail_sums);
+        return;
     }
     for (r = r0; r < r_end; r++) {
         for (c = 0; c < k; c++) {
@@ -311,10 +328,13 @@ static void NMF_NAME(nmf_cols_chunk_pass)(const NMF_T *a, ptrdiff_t lda, ptrdiff
     }
 }
 
-/* Result rows [r_begin, r_end) of the cols product. Narrow factors (k <= COLS_CHUNK_K)
- * go chunk by chunk through whole panels, sums in work memory (see _dense_tile.h),
- * and the rows past the last whole panel entry by entry; wider ones, or when the work
- * memory cannot be had, block by block of COLS_DEPTH steps (nmf_cols_block). */
+/* Result rows [r_begin, r_end) of the cols product; k <= NMF_DENSE_MAX_K. Narrow
+ * factors (k <= COLS_CHUNK_K) go chunk by chunk through whole panels, sums in work
+ * memory (see _dense_tile.h); wider ones, or when the work memory cannot be had, block
+ * by block of COLS_DEPTH steps (nmf_cols_block). The rows past the last whole panel
+ * (when there are PANEL rows or more) come from one more panel, the one that ends at
+ * r_end: its sums over every step in tail_sums, of which the last rows are kept.
+ * Each sum runs over the steps in order either way, so the same bits. */
 static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
                                      const NMF_T *b, ptrdiff_t k, NMF_T *out,
                                      ptrdiff_t r_begin, ptrdiff_t r_end)
@@ -322,10 +342,15 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
     enum { PANEL = NMF_COLS_PANEL };
     ptrdiff_t s0, r0, r, c, ch;
     const ptrdiff_t panels_end = r_begin + (r_end - r_begin) / PANEL * PANEL;
+    const ptrdiff_t tail = r_end - panels_end;
+    NMF_T tail_sums[PANEL * NMF_DENSE_MAX_K] __attribute__((aligned(64)));
+    NMF_T *const overlap = tail > 0 && panels_end > r_begin ? tail_sums : NULL;
     ptrdiff_t chunk = NMF_DENSE_COLS_CHUNK_BYTES / (k * (ptrdiff_t) sizeof(NMF_T))
                       / PANEL * PANEL;
     void *memory = NULL;
     NMF_T *acc;
+    if (overlap != NULL)
+        memset(tail_sums, 0, PANEL * k * sizeof(NMF_T));
     if (chunk < PANEL) chunk = PANEL;
     if (chunk > panels_end - r_begin) chunk = panels_end - r_begin;  /* what is needed */
     if (k <= NMF_DENSE_COLS_CHUNK_K && panels_end > r_begin)
@@ -336,30 +361,40 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
             NMF_NAME(nmf_cols_block)(a, lda, s0,
                                      depth - s0 < NMF_DENSE_COLS_DEPTH ? depth - s0
                                                                        : NMF_DENSE_COLS_DEPTH,
-                                     b, k, out, r_begin, r_end);
-        return;
-    }
-    acc = (NMF_T *) (((uintptr_t) memory + 63) & ~(uintptr_t) 63);  /* whole lines */
-    for (r0 = r_begin; r0 < panels_end; r0 += ch) {
-        ch = panels_end - r0 < chunk ? panels_end - r0 : chunk;
-        memset(acc, 0, k * ch * sizeof(NMF_T));
-        for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_CHUNK_STEPS)
-            NMF_NAME(nmf_cols_chunk_pass)(a, lda, s0,
-                                          depth - s0 < NMF_DENSE_COLS_CHUNK_STEPS
-                                              ? depth - s0 : NMF_DENSE_COLS_CHUNK_STEPS,
-                                          b, k, r0, ch, acc);
-        for (r = 0; r < ch; r++)
-            for (c = 0; c < k; c++)
-                out[(r0 + r) * k + c] = acc[c * ch + r];
-    }
-    free(memory);
-    for (r = panels_end; r < r_end; r++)
-        for (c = 0; c < k; c++) {
-            NMF_T sum = 0;
-            for (s0 = 0; s0 < depth; s0++)
-                sum = NMF_FMA(a[s0 * lda + r], b[s0 * k + c], sum);
-            out[r * k + c] = sum;
+                                     b, k, out, r_begin, r_end, overlap);
+    } else {
+        acc = (NMF_T *) (((uintptr_t) memory + 63) & ~(uintptr_t) 63);  /* whole lines */
+        for (r0 = r_begin; r0 < panels_end; r0 += ch) {
+            ch = panels_end - r0 < chunk ? panels_end - r0 : chunk;
+            memset(acc, 0, k * ch * sizeof(NMF_T));
+            for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_CHUNK_STEPS)
+                NMF_NAME(nmf_cols_chunk_pass)(a, lda, s0,
+                                              depth - s0 < NMF_DENSE_COLS_CHUNK_STEPS
+                                                  ? depth - s0 : NMF_DENSE_COLS_CHUNK_STEPS,
+                                              b, k, r0, ch, acc);
+            for (r = 0; r < ch; r++)
+                for (c = 0; c < k; c++)
+                    out[(r0 + r) * k + c] = acc[c * ch + r];
         }
+        free(memory);
+        if (overlap != NULL)
+            for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
+                NMF_NAME(nmf_cols_panel)(a + s0 * lda + r_end - PANEL, lda,
+                                         depth - s0 < NMF_DENSE_COLS_DEPTH
+                                             ? depth - s0 : NMF_DENSE_COLS_DEPTH,
+                                         b + s0 * k, k, tail_sums);
+        else
+            for (r = panels_end; r < r_end; r++)
+                for (c = 0; c < k; c++) {
+                    NMF_T sum = 0;
+                    for (s0 = 0; s0 < depth; s0++)
+                        sum = NMF_FMA(a[s0 * lda + r], b[s0 * k + c], sum);
+                    out[r * k + c] = sum;
+                }
+    }
+    if (overlap != NULL)
+        memcpy(out + panels_end * k, tail_sums + (PANEL - tail) * k,
+               tail * k * sizeof(NMF_T));
 }
 
 /* ---- gram: out[r, c] = sum_i a[i * k + r] * a[i * k + c] ---------------------------- */
