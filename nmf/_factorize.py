@@ -128,15 +128,15 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     if weights:
         beta, eta = weights
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
+    n_threads = get_num_threads()
     if update_H and init != "custom":
-        W, H = initial_factors(X_solved, n_components, init, rng)   # of the scaled X
+        W, H = initial_factors(X_solved, n_components, init, rng, n_threads)  # scaled X
         Ht = np.ascontiguousarray(H.T)
     elif not update_H:              # W is zeros; H the caller's, scaled on a copy
         Ht = np.ldexp(H.T, -e, order="C") if e else np.ascontiguousarray(H.T)
     elif e:                         # the caller's factors, copied by check_factor
         np.ldexp(W, -e, out=W)
         np.ldexp(Ht, -e, out=Ht)
-    n_threads = get_num_threads()
     # One clear error instead of a RuntimeWarning per product when the caller's factors
     # overflow: here if the solver cannot go on (pg), below if the factors are not finite.
     with np.errstate(all="ignore"):

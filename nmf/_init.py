@@ -1,5 +1,4 @@
 """Initial factors: random, NNDSVD and its variants."""
-import functools
 
 import numpy as np
 import scipy.linalg
@@ -40,56 +39,133 @@ def _lu_normalized(A):
     return scipy.linalg.lu(A, permute_l=True, check_finite=False)[0]
 
 
-def randomized_svd(X, n_components, rng, n_oversamples=10):
-    """Leading singular triplets of X (Halko, Martinsson & Tropp 2011).
+# A pivot of the Cholesky factor of A^T A below this fraction of its largest: A is too
+# close to rank-deficient for CholeskyQR (condition number above about 1e6), and
+# LAPACK's pivoted LU or Householder QR takes over.
+_CHOLESKY_PIVOT = 1e-6
+
+
+def _cholesky_qr(A, n_threads):
+    """(Q, R) with A = Q R for float64 A (rows, width): R the upper-triangular Cholesky
+    factor of A^T A and Q = A R^-1 (CholeskyQR), Q's columns orthonormal to about
+    1e-16 * cond(A)^2. The Gram and the product run in nmf's kernels; only the width x
+    width Cholesky factor and its inverse in LAPACK, too small for BLAS's threads.
+    None when a pivot falls below _CHOLESKY_PIVOT of the largest."""
+    rows, width = A.shape
+    gram = _products.gram_function(rows, width, n_threads)(A, np.empty((width, width)))
+    try:
+        L = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:
+        return None
+    pivots = np.diag(L)
+    if not np.isfinite(L).all() or pivots.min() <= _CHOLESKY_PIVOT * pivots.max():
+        return None
+    R_inverse = np.linalg.inv(L).T
+    Q = _products.product_function(A, False, width, n_threads, next_to_blas=False)(
+        np.ascontiguousarray(R_inverse), np.empty_like(A))
+    return Q, L.T
+
+
+def _cholesky_qr2(A, n_threads):
+    """(Q, R) as _cholesky_qr, twice: Q orthonormal to float64 rounding for A of
+    condition number up to about 1e6 (Fukaya et al. 2014, CholeskyQR2). None where
+    either pass is refused."""
+    first = _cholesky_qr(A, n_threads)
+    second = first and _cholesky_qr(first[0], n_threads)
+    if second is None:
+        return None
+    return second[0], second[1] @ first[1]
+
+
+def _sketch_svd_in_kernels(X, Q, X_times, Xt_times, n_power, n_threads):
+    """randomized_svd's range finder and small SVD in float64 with no LAPACK call on a
+    tall matrix: the power iterations normalized by CholeskyQR, the final basis by
+    CholeskyQR2, and the SVD of B = Q^T X from CholeskyQR2 of B^T = Q_B R (then B =
+    R^T Q_B^T, and the SVD of the width x width R^T). Each falls back on LAPACK (LU,
+    QR, SVD) where CholeskyQR refuses. Returns (basis, U_small, s, Vt), float64."""
+    dtype = X.dtype
+    n, width = Q.shape
+    m = X.shape[1]
+    cols = np.empty((m, width), dtype)
+
+    def normalized(A):
+        A = np.asarray(A, dtype=np.float64)
+        qr = _cholesky_qr(A, n_threads)
+        return np.ascontiguousarray(qr[0] if qr is not None else _lu_normalized(A),
+                                    dtype=dtype)
+
+    for _ in range(n_power):
+        P = Xt_times(normalized(Q), cols)
+        Q = X_times(normalized(P), Q)
+    Q64 = np.asarray(Q, dtype=np.float64)
+    qr = _cholesky_qr2(Q64, n_threads)
+    basis = np.ascontiguousarray(qr[0] if qr is not None else _basis_scipy(Q64))
+    Bt = np.asarray(Xt_times(np.ascontiguousarray(basis, dtype=dtype), cols),
+                    dtype=np.float64)
+    qr = _cholesky_qr2(Bt, n_threads)
+    if qr is None:
+        U_small, s, Vt = scipy.linalg.svd(Bt.T, full_matrices=False, check_finite=False)
+        return basis, U_small, s, Vt
+    Q_B, R = qr
+    U_small, s, V_small_t = np.linalg.svd(R.T)
+    Vt = _products.product_function(Q_B, False, width, n_threads, next_to_blas=False)(
+        np.ascontiguousarray(V_small_t.T), np.empty_like(Q_B)).T
+    return basis, U_small, s, Vt
+
+
+def randomized_svd(X, n_components, rng, n_oversamples=10, n_threads=1):
+    """Leading singular triplets of X (Halko, Martinsson & Tropp 2011), in X's dtype.
 
     Only X @ block and X.T @ block are used, so sparse X stays sparse; they run in
-    nmf's product kernels (nmf/_products.py), on one thread: between them LAPACK runs
-    on BLAS's threads, which keep spinning after each call, and nmf's threads beside
-    them slowed every step. The power iterations keep their basis
-    well-scaled by LU (partial pivoting; Halko et al. section 4.5, as scikit-learn's
-    randomized_svd), a quarter of a QR's work; one QR gives the final orthonormal
-    basis. When the sketch is as wide as min(n, m) it spans X's whole range and the
-    result is exact.
+    nmf's product kernels (nmf/_products.py). When the sketch is as wide as
+    min(n, m) it spans X's whole range and the result is exact.
 
-    LAPACK comes from one library: NumPy's where the products go through NumPy's BLAS,
-    else scipy's. Alternating NumPy's and scipy's (each bundles its own OpenBLAS) left
-    one library's threads spinning while the other computed. A fit's fixed work from
-    NNDSVD, 1 / 2 threads (asv_benchmarks/fixed_cost.py SET -k K --threads 1 2 --init
-    nndsvd), before and after these changes: dense_2000x1000 k=10 68-83 / 227-248 ms ->
-    68-73 / 70-72; debian_tfidf k=30 (--iterations 1 2) 1316-1524 / 1254-1291 ->
-    865-875 / 984-1081.
+    BLAS's threads keep spinning on the cores for a while after each multithreaded
+    call, and nmf's threads beside them (here and in the fit that follows) share the
+    cores. So with nmf's kernels nothing tall goes to LAPACK: the sketch is normalized
+    by CholeskyQR in float64 (a Gram and a product in nmf's kernels, on n_threads, and
+    a width x width Cholesky; see _sketch_svd_in_kernels), falling back on LAPACK only
+    for a numerically rank-deficient sketch. (On 2 cores a 2-thread product of dense
+    2000 x 1000 by 20 columns took 8 ms instead of 1.2 right after scipy's LU or QR of
+    a 2000 x 20 sketch, or even scipy's solve_triangular of a 20 x 20 system; NumPy's
+    Cholesky, inverse and SVD of 20 x 20 matrices cost nothing of the kind; throwaway
+    script. Whole fits: README, `init`.) Where the products themselves go to
+    NumPy's BLAS, NumPy's QR normalizes every step and NumPy's SVD finishes (one
+    library's threads: alternating NumPy's and scipy's OpenBLAS left one library's
+    threads spinning while the other computed).
     """
     n, m = X.shape
+    dtype = X.dtype
     width = min(n, m, n_components + n_oversamples)
     n_power = 0 if width == min(n, m) else (7 if n_components < 0.1 * min(n, m) else 4)
-    X_times = _products.product_function(X, False, width)
-    Xt_times = _products.product_function(X, True, width)
-    rows, cols = np.empty((n, width), X.dtype), np.empty((m, width), X.dtype)
-    if _products.uses_blas(X, width):
-        normalized = basis = _basis_numpy
-        svd = np.linalg.svd
-    else:
-        normalized, basis = _lu_normalized, _basis_scipy
-        svd = functools.partial(scipy.linalg.svd, check_finite=False)
-    omega = rng.standard_normal((m, width)).astype(X.dtype, copy=False)
+    blas = _products.uses_blas(X, width)
+    X_times = _products.product_function(X, False, width, n_threads, next_to_blas=blas)
+    Xt_times = _products.product_function(X, True, width, n_threads, next_to_blas=blas)
+    rows = np.empty((n, width), dtype)
+    omega = rng.standard_normal((m, width)).astype(dtype, copy=False)
     Q = X_times(omega, rows)
-    for _ in range(n_power):
-        P = normalized(Xt_times(np.ascontiguousarray(normalized(Q)), cols))
-        Q = X_times(np.ascontiguousarray(P), rows)
-    Q = np.ascontiguousarray(basis(Q))
-    B = Xt_times(Q, cols).T  # (width, m) = Q.T @ X
-    U_small, s, Vt = svd(B, full_matrices=False)
-    U = _products.product_function(Q, False, width)(
-        np.ascontiguousarray(U_small, dtype=X.dtype), np.empty((n, width), X.dtype))
-    return U[:, :n_components], s[:n_components], Vt[:n_components]
+    if blas:
+        cols = np.empty((m, width), dtype)
+        for _ in range(n_power):
+            P = _basis_numpy(Xt_times(np.ascontiguousarray(_basis_numpy(Q)), cols))
+            Q = X_times(np.ascontiguousarray(P), rows)
+        Q = np.ascontiguousarray(_basis_numpy(Q))
+        U_small, s, Vt = np.linalg.svd(Xt_times(Q, cols).T, full_matrices=False)
+    else:
+        Q, U_small, s, Vt = _sketch_svd_in_kernels(X, Q, X_times, Xt_times, n_power,
+                                                   n_threads)
+    U = _products.product_function(Q, False, width, n_threads, next_to_blas=blas)(
+        np.ascontiguousarray(U_small, dtype=Q.dtype), np.empty((n, width), Q.dtype))
+    return (U[:, :n_components].astype(dtype, copy=False),
+            s[:n_components].astype(dtype, copy=False),
+            Vt[:n_components].astype(dtype, copy=False))
 
 
 def _positive_and_negative_parts(x):
     return np.maximum(x, 0), np.maximum(-x, 0)
 
 
-def nndsvd_factors(X, n_components, variant, rng):
+def nndsvd_factors(X, n_components, variant, rng, n_threads=1):
     """NNDSVD (Boutsidis & Gallopoulos 2008); variant is 'nndsvd', 'nndsvda' or 'nndsvdar'.
 
     Zero singular values, zero singular-vector parts and an all-zero X give zero
@@ -98,7 +174,7 @@ def nndsvd_factors(X, n_components, variant, rng):
     """
     n, m = X.shape
     dtype = X.dtype
-    U, s, Vt = randomized_svd(X, n_components, rng)
+    U, s, Vt = randomized_svd(X, n_components, rng, n_threads=n_threads)
     W = np.zeros((n, n_components), dtype=dtype)
     H = np.zeros((n_components, m), dtype=dtype)
     W[:, 0] = np.sqrt(s[0]) * np.abs(U[:, 0])
@@ -131,8 +207,9 @@ def nndsvd_factors(X, n_components, variant, rng):
     return W, H
 
 
-def initial_factors(X, n_components, init, rng):
-    """W (n_samples, k) and H (k, n_features) in X's dtype, C-contiguous."""
+def initial_factors(X, n_components, init, rng, n_threads=1):
+    """W (n_samples, k) and H (k, n_features) in X's dtype, C-contiguous; the same bits
+    for any n_threads."""
     if init == "random":
         return random_factors(X, n_components, rng)
-    return nndsvd_factors(X, n_components, init, rng)
+    return nndsvd_factors(X, n_components, init, rng, n_threads)

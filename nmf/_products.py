@@ -78,9 +78,8 @@ def threads_for(work, n_threads):
 # kernels calls no BLAS between iterations and uses the usual threshold. Dense 2000 x
 # 1000 float64 k=10, 2 threads against 1 (asv_benchmarks/fixed_cost.py dense_2000x1000
 # -k 10 --threads 1 2 --iterations 1 11): marginal iteration 1.00 -> 0.59 of one
-# thread's; from NNDSVD, 101-iteration fits (--iterations 1 101 --init nndsvd, k=10
-# and 30) 1.03-1.13 -> 0.70-0.89; an 11-iteration fit right after a 2-thread NumPy
-# product (--blas-before --settle 0) 1.43 -> 1.47, slower than one thread either way.
+# thread's; an 11-iteration fit right after a 2-thread NumPy product (--blas-before
+# --settle 0) 1.43 -> 1.47, slower than one thread either way.
 DENSE_WORK_FACTOR = 32
 
 

@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf import _products
-from nmf._init import initial_factors, randomized_svd
+from nmf._init import _cholesky_qr, _cholesky_qr2, initial_factors, randomized_svd
 from nmf._kernels import dense_fast
 
 
@@ -134,22 +134,78 @@ def test_randomized_svd_through_numpys_lapack_where_products_use_blas(monkeypatc
     assert len(calls) == 1 + 2 * 7                       # every step, then the basis
 
 
-def test_randomized_svd_normalizes_power_iterations_by_lu_then_one_qr(monkeypatch):
-    linalg = scipy.linalg
-    counts = {"lu": 0, "qr": 0}
-    lu, qr = linalg.lu, linalg.qr
+def _forbidden(name):
+    def call(*args, **kwargs):
+        raise AssertionError(f"{name} called")
+    return call
 
-    def counted(name, f):
-        def call(*args, **kwargs):
-            counts[name] += 1
-            return f(*args, **kwargs)
-        return call
-    monkeypatch.setattr(linalg, "lu", counted("lu", lu))
-    monkeypatch.setattr(linalg, "qr", counted("qr", qr))
-    X = sp.csr_matrix(_low_rank(200, 90, 5, 5, np.float64))
-    U, s, Vt = randomized_svd(X, 4, np.random.default_rng(0))
-    assert counts == {"lu": 2 * 7, "qr": 1}
-    assert_allclose(s, np.linalg.svd(X.toarray(), compute_uv=False)[:4], rtol=1e-9)
+
+@pytest.mark.parametrize("layout", ["C", "csr", "csc"])
+def test_randomized_svd_leaves_lapack_only_width_by_width_matrices(monkeypatch, layout):
+    # With nmf's kernels the sketch is normalized by CholeskyQR: no LAPACK call on a
+    # tall matrix (BLAS's threads spinning after it slowed nmf's threads beside them).
+    X = _low_rank(200, 90, 5, 5, np.float64)
+    s_exact = np.linalg.svd(X, compute_uv=False)
+    data = {"C": X, "csr": sp.csr_matrix(X), "csc": sp.csc_matrix(X)}[layout]
+    if _products.uses_blas(data, 14):
+        pytest.skip("no dense kernel in this build: the products go to BLAS")
+    for name in ("lu", "qr", "svd", "solve_triangular"):
+        monkeypatch.setattr(scipy.linalg, name, _forbidden("scipy.linalg." + name))
+    monkeypatch.setattr(np.linalg, "qr", _forbidden("np.linalg.qr"))
+    shapes = []
+    for name in ("cholesky", "inv", "svd"):
+        def recorded(A, *args, _f=getattr(np.linalg, name), **kwargs):
+            shapes.append(A.shape)
+            return _f(A, *args, **kwargs)
+        monkeypatch.setattr(np.linalg, name, recorded)
+    U, s, Vt = randomized_svd(data, 4, np.random.default_rng(0))
+    assert_allclose(s, s_exact[:4], rtol=1e-9)
+    # 7 power iterations of 2 CholeskyQRs, CholeskyQR2 of the basis and of B^T: 18
+    # Choleskys and inverses, and one SVD
+    assert len(shapes) == 18 + 18 + 1
+    assert set(shapes) == {(14, 14)}
+
+
+def test_cholesky_qr_factors_well_conditioned_matrices_and_refuses_the_others():
+    rng = np.random.default_rng(6)
+    A = rng.standard_normal((500, 12)) @ np.diag(np.logspace(0, 4, 12))  # cond 1e4
+    Q, R = _cholesky_qr2(A, 1)
+    assert_allclose(Q.T @ Q, np.eye(12), atol=1e-13)
+    assert_allclose(Q @ R, A, rtol=0, atol=1e-11 * np.abs(A).max())
+    assert_array_equal(R, np.triu(R))
+    Q1, R1 = _cholesky_qr(A, 1)
+    assert_allclose(Q1 @ R1, A, rtol=0, atol=1e-11 * np.abs(A).max())
+    rank_deficient = np.outer(rng.random(500), rng.random(12))
+    for refused in (rank_deficient, np.zeros((500, 12)),
+                    A @ np.diag(np.logspace(0, 4, 12))):                # cond 1e8
+        assert _cholesky_qr(refused, 1) is None
+        assert _cholesky_qr2(refused, 1) is None
+
+
+def test_randomized_svd_falls_back_on_lapack_for_a_rank_deficient_sketch(monkeypatch):
+    calls = []
+    for name in ("lu", "qr"):
+        def counted(*args, _f=getattr(scipy.linalg, name), _name=name, **kwargs):
+            calls.append(_name)
+            return _f(*args, **kwargs)
+        monkeypatch.setattr(scipy.linalg, name, counted)
+    rank1 = sp.csr_matrix(np.outer(np.arange(1.0, 101.0), np.ones(60)))
+    U, s, Vt = randomized_svd(rank1, 3, np.random.default_rng(0))
+    assert calls.count("lu") == 2 * 7 and calls.count("qr") == 1   # 7 power iterations
+    assert_allclose(s[0], np.linalg.norm(rank1.toarray(), 2), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "csr", "csc"])
+def test_randomized_svd_gives_the_same_bits_for_any_thread_count(dtype, layout):
+    X = _low_rank(900, 700, 8, 7, dtype)       # products big enough for two threads
+    data = {"C": X, "F": np.asfortranarray(X), "csr": sp.csr_matrix(X),
+            "csc": sp.csc_matrix(X)}[layout]
+    results = [randomized_svd(data, 10, np.random.default_rng(0), n_threads=n_threads)
+               for n_threads in (1, 2, 3)]
+    for result in results[1:]:
+        for a, b in zip(result, results[0]):
+            assert_array_equal(a, b)
 
 
 def test_randomized_svd_of_rank_deficient_and_zero_matrices():

@@ -19,13 +19,13 @@ def _data(form, dtype, seed=0):
     return data.astype(dtype)
 
 
-def _fit_with_threads(X, n_threads, **kw):
+def _fit_with_threads(X, n_threads, init="random", **kw):
     # Dense products go to BLAS, whose results may depend on its own thread count:
     # pin it, so that only the package's kernels see n_threads change.
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         try:
             nmf.set_num_threads(n_threads)
-            return non_negative_factorization(X, n_components=8, init="random",
+            return non_negative_factorization(X, n_components=8, init=init,
                                               random_state=0, tol=0, max_iter=15, **kw)
         finally:
             nmf.set_num_threads(None)
@@ -34,10 +34,11 @@ def _fit_with_threads(X, n_threads, **kw):
 @pytest.mark.parametrize("form", ["C", "F", "csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("accelerated", [False, True])
-def test_one_and_two_threads_give_the_same_bits(form, dtype, accelerated):
+@pytest.mark.parametrize("init", ["random", "nndsvd"])
+def test_one_and_two_threads_give_the_same_bits(form, dtype, accelerated, init):
     X = _data(form, dtype)
-    W1, H1, _ = _fit_with_threads(X, 1, accelerated=accelerated, shuffle=True)
-    W2, H2, _ = _fit_with_threads(X, 2, accelerated=accelerated, shuffle=True)
+    W1, H1, _ = _fit_with_threads(X, 1, init, accelerated=accelerated, shuffle=True)
+    W2, H2, _ = _fit_with_threads(X, 2, init, accelerated=accelerated, shuffle=True)
     assert W1.dtype == dtype
     assert_array_equal(W1, W2)
     assert_array_equal(H1, H2)
@@ -57,3 +58,15 @@ def test_reconstruction_error_same_for_any_thread_count():
                 nmf.set_num_threads(None)
         errors.append(model.reconstruction_err_)
     assert errors[0] == errors[1] == errors[2]
+
+
+def test_the_initialisation_runs_on_the_fits_threads(monkeypatch):
+    import nmf._init
+    seen = []
+    randomized_svd = nmf._init.randomized_svd
+    monkeypatch.setattr(nmf._init, "randomized_svd", lambda *args, **kwargs: (
+        seen.append(kwargs["n_threads"]) or randomized_svd(*args, **kwargs)))
+    X = _data("C", np.float64)
+    for n_threads in (1, 2):
+        _fit_with_threads(X, n_threads, "nndsvd")
+    assert seen == [1, 2]
