@@ -10,11 +10,12 @@ The choice in nmf/_kernels.py is read off these figures:
     python asv_benchmarks/dense_kernels.py
     python asv_benchmarks/dense_kernels.py --shapes 5000x2000 -k 10 30
 
---offsets places X that many bytes past a 64-byte boundary (a fresh X for each, and
+--offsets places X that many bytes past a 2 MB boundary (a fresh X for each, and
 --placements fresh copies of each): the kernels' times depend on where X lies in
-memory, not only on its shape (NumPy puts a large array 16 bytes past one).
+memory, not only on its shape (NumPy puts a large array 16 bytes past a 4 KB page's
+start). The "huge" column is the share of X on transparent huge pages.
 
-    python asv_benchmarks/dense_kernels.py --shapes 5000x2000 -k 30 --offsets 0 16 32
+    python asv_benchmarks/dense_kernels.py --shapes 5000x2000 -k 30 --offsets 0 16 32 64
 """
 import argparse
 import itertools
@@ -52,18 +53,46 @@ def kernels(X, k, rng):
     }
 
 
+# Where --offsets count from: a transparent huge page's boundary, so that an offset
+# fixes every address bit a cache set or a page depends on (within a huge page the
+# virtual and physical addresses agree up to bit 20).
+HUGE_PAGE = 2 << 20
+
+
 def placed(shape, dtype, offset, rng):
-    """A new C-ordered array of random entries starting `offset` bytes past a 64-byte
-    boundary."""
+    """A new C-ordered array of random entries starting `offset` bytes past a 2 MB
+    boundary (its memory asked for on huge pages, as NumPy asks for large arrays')."""
     itemsize = np.dtype(dtype).itemsize
     if offset % itemsize:
         raise SystemExit(f"--offsets must be multiples of {itemsize} for {np.dtype(dtype)}")
     nbytes = shape[0] * shape[1] * itemsize
-    memory = np.empty(nbytes + 64 + offset, np.uint8)
-    start = -memory.ctypes.data % 64 + offset
+    memory = np.empty(nbytes + HUGE_PAGE + offset, np.uint8)
+    start = -memory.ctypes.data % HUGE_PAGE + offset
     X = memory[start:start + nbytes].view(dtype).reshape(shape)
     X[...] = rng.random(shape)
     return X
+
+
+def huge_page_share(X):
+    """The share of X's bytes the kernel holds on transparent huge pages (the
+    AnonHugePages of the mappings X lies in, /proc/self/smaps), or None where that
+    file is not to be had."""
+    low = X.ctypes.data
+    high = low + X.nbytes
+    huge = 0
+    try:
+        with open("/proc/self/smaps") as smaps:
+            overlaps = False
+            for line in smaps:
+                fields = line.split()
+                if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                    begin, end = (int(a, 16) for a in fields[0].split("-"))
+                    overlaps = begin < high and end > low
+                elif overlaps and fields[:1] == ["AnonHugePages:"]:
+                    huge += int(fields[1]) * 1024
+    except OSError:
+        return None
+    return min(huge, X.nbytes) / X.nbytes if X.nbytes else 0.0
 
 
 def main(argv=None):
@@ -73,7 +102,7 @@ def main(argv=None):
     parser.add_argument("-k", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--offsets", type=int, nargs="+",
-                        help="bytes past a 64-byte boundary where X starts (default:"
+                        help="bytes past a 2 MB boundary where X starts (default:"
                              " where NumPy puts it)")
     parser.add_argument("--placements", type=int, default=1,
                         help="fresh copies of X timed at each offset (default 1)")
@@ -85,7 +114,7 @@ def main(argv=None):
     labels = list(builds)
     print(f"ms per call, one thread, medians of {args.repeats} alternating repeats;"
           " * marks the build nmf uses")
-    print(f"{'shape':>10} {'k':>3} {'dtype':>8} {'offset':>6} {'kernel':<14}"
+    print(f"{'shape':>10} {'k':>3} {'dtype':>8} {'offset':>8} {'huge':>5} {'kernel':<14}"
           + "".join(f"{label:>10}" for label in labels))
     rng = np.random.default_rng(0)
     with pinned(1):
@@ -98,6 +127,8 @@ def main(argv=None):
                     X = (rng.random((n, m)).astype(dtype) if offset is None
                          else placed((n, m), dtype, offset, rng))
                     where = "-" if offset is None else str(offset)
+                    share = huge_page_share(X)
+                    huge = "-" if share is None else f"{share:.0%}"
                     for name, (call, used) in kernels(X, k, rng).items():
                         times = {label: [] for label in labels}
                         for _ in range(args.repeats):
@@ -108,8 +139,8 @@ def main(argv=None):
                         cells = "".join(
                             f"{statistics.median(times[label]) * 1e3:>9.3f}"
                             + ("*" if builds[label] is used else " ") for label in labels)
-                        print(f"{shape:>10} {k:>3} {np.dtype(dtype).name:>8} {where:>6}"
-                              f" {name:<14}" + cells)
+                        print(f"{shape:>10} {k:>3} {np.dtype(dtype).name:>8} {where:>8}"
+                              f" {huge:>5} {name:<14}" + cells)
 
 
 if __name__ == "__main__":

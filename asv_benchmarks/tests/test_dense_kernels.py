@@ -25,7 +25,8 @@ def test_dense_kernels_prints_a_row_per_kernel_and_marks_nmfs_build(capsys):
     for row in rows:
         cells = row.split()[-len(builds):]         # one per build, after the names
         assert row.split()[3] == "-"               # X where NumPy put it
-        assert row.split()[4] in ("rows:", "cols:", "gram:")
+        assert row.split()[4] == "-" or row.split()[4].endswith("%")   # on huge pages
+        assert row.split()[5] in ("rows:", "cols:", "gram:")
         assert sum(cell.endswith("*") for cell in cells) == 1
         assert all(float(cell.rstrip("*")) > 0 for cell in cells)
 
@@ -40,10 +41,10 @@ def test_dense_kernels_times_each_offset_and_placement(capsys):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("offset", [0, 8, 16, 56])
-def test_placed_starts_offset_bytes_past_a_line(dtype, offset):
+@pytest.mark.parametrize("offset", [0, 8, 16, 56, 4112])
+def test_placed_starts_offset_bytes_past_a_huge_page(dtype, offset):
     X = dense_kernels.placed((5, 3), dtype, offset, np.random.default_rng(0))
-    assert X.ctypes.data % 64 == offset
+    assert X.ctypes.data % (2 << 20) == offset
     assert X.dtype == dtype and X.shape == (5, 3) and X.flags.c_contiguous
     assert ((X >= 0) & (X < 1)).all()
 
@@ -51,3 +52,12 @@ def test_placed_starts_offset_bytes_past_a_line(dtype, offset):
 def test_placed_refuses_an_offset_inside_an_entry():
     with pytest.raises(SystemExit, match="multiples of 8"):
         dense_kernels.placed((2, 2), np.float64, 4, np.random.default_rng(0))
+
+
+def test_huge_page_share_is_a_share_of_x():
+    X = np.ones((1000, 1000))                       # 8 MB: NumPy asks for huge pages
+    share = dense_kernels.huge_page_share(X)
+    if share is None:
+        pytest.skip("no /proc/self/smaps here")
+    assert 0 <= share <= 1
+    assert dense_kernels.huge_page_share(np.ones(10)) <= 1
