@@ -11,8 +11,9 @@
  * vector before it when it is longer than r; both are computed from the output row as
  * it was before the entry, so the entries they share get the same value twice. A half
  * tail stores 16 bytes (AVX) where a whole one stores 32 and crosses a cache line more
- * often (k = 10 floats: 3-6% faster). Other k, and NMF_PLAIN_C, go entry by entry
- * through a loop over the row.
+ * often (k = 10 floats: 3-6% faster). Wider k goes by chunks of columns of at most
+ * NMF_SCATTER_VECTORS vectors, each chunk one pass over A (see NMF_SCATTER_DISPATCH);
+ * k below a vector, and NMF_PLAIN_C, entry by entry through a loop over the row.
  *
  * search: each row's indices are sorted; its first entry in range is found by binary
  * search and the row is left at the first one past hi. count: the entries outside
@@ -95,8 +96,8 @@
 static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                                  \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \
-        Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi, int search, int count,             \
-        Py_ssize_t *bad_entries) {                                                     \
+        Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi, int search,         \
+        int count, Py_ssize_t *bad_entries) {                                          \
     typedef T vec __attribute__((vector_size(NMF_VECTOR_BYTES), aligned(sizeof(T)),   \
                                  may_alias));                                         \
     typedef T half __attribute__((vector_size(NMF_VECTOR_BYTES / 2),                  \
@@ -104,7 +105,7 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
     typedef T reg __attribute__((vector_size(NMF_VECTOR_BYTES)));                      \
     typedef T half_reg __attribute__((vector_size(NMF_VECTOR_BYTES / 2)));             \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NF = NF_, TAIL = TAIL_ };                 \
-    const Py_ssize_t tail = k - (TAIL == 1 ? W / 2 : W);                               \
+    const Py_ssize_t tail = kc - (TAIL == 1 ? W / 2 : W);                              \
     Py_ssize_t bad = 0;                                                                \
     reg f0, f1, f2, f3, f4, f5, f6, f7, ft;                                            \
     reg y0, y1, y2, y3, y4, y5, y6, y7, yt;                                            \
@@ -123,7 +124,7 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
     NMF_FOR_1_TO_7(NMF_SCATTER_KERNELS, T, I) NMF_SCATTER_KERNEL(T, I, 8, 0)
 #define NMF_SCATTER_CALL(T, I, NF, TAIL)                                               \
     nmf_scatter_##T##_##I##_##NF##_##TAIL(data, ind, indptr, n_rows, F, O, n_cols, k,  \
-                                          lo, hi, search, count, &bad);                \
+                                          kc, lo, hi, search, count, &bad);            \
     return bad;
 /* A half tail only where half a vector holds two entries or more. */
 #define NMF_SCATTER_CASE(T, I, NF)                                                     \
@@ -131,22 +132,59 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
         if (r == 0) { NMF_SCATTER_CALL(T, I, NF, 0) }                                  \
         if (W >= 4 && r <= W / 2) { NMF_SCATTER_CALL(T, I, NF, 1) }                    \
         NMF_SCATTER_CALL(T, I, NF, 2)
-#define NMF_SCATTER_DISPATCH(T, I)                                                     \
-    const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), r = k % W;                      \
-    if (k >= W && k < NMF_SCATTER_VECTORS * W) {                                       \
-        switch (k / W) {                                                               \
-            NMF_FOR_1_TO_7(NMF_SCATTER_CASE, T, I)                                     \
-        }                                                                              \
-    } else if (k == NMF_SCATTER_VECTORS * W) {                                         \
+/* Columns [0, kc) of F's and O's rows (row stride k; F and O already offset to the
+   chunk's first column), kc from one vector to NMF_SCATTER_VECTORS. */
+#define NMF_SCATTER_CHUNK(T, I)                                                        \
+static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                        \
+        const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
+        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \
+        Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi, int search,         \
+        int count) {                                                                   \
+    const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), r = kc % W;                     \
+    Py_ssize_t bad = 0;                                                                \
+    if (kc == NMF_SCATTER_VECTORS * W) {                                               \
         NMF_SCATTER_CALL(T, I, 8, 0)                                                   \
+    }                                                                                  \
+    switch (kc / W) {                                                                  \
+        NMF_FOR_1_TO_7(NMF_SCATTER_CASE, T, I)                                         \
+    }                                                                                  \
+    return bad;                     /* not reached: W <= kc <= 8 W */                  \
+}
+/* k of at least one vector: in chunks of columns of one to eight vectors each, whole
+   vectors shared out as evenly as can be (the first chunks taking any one more) and
+   the last chunk the k % W columns left (at most 8 W in all, as chunks is k / 8 W
+   rounded up), each chunk a pass over A with its part of F's row in registers;
+   every output entry still gets its entries in storage order. The entries outside
+   [0, n_cols) are counted on the first pass only. */
+#define NMF_SCATTER_DISPATCH(T, I)                                                     \
+    {                                                                                  \
+        const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T);                             \
+        if (k >= W) {                                                                  \
+            const Py_ssize_t chunks = (k + NMF_SCATTER_VECTORS * W - 1)               \
+                                      / (NMF_SCATTER_VECTORS * W);                     \
+            const Py_ssize_t vectors = k / W;                                          \
+            for (Py_ssize_t chunk = 0; chunk < chunks; chunk++) {                      \
+                const Py_ssize_t c0 = (chunk * vectors + chunks - 1) / chunks * W;     \
+                const Py_ssize_t c1 = chunk + 1 < chunks                               \
+                    ? ((chunk + 1) * vectors + chunks - 1) / chunks * W : k;           \
+                const Py_ssize_t chunk_bad = nmf_scatter_chunk_##T##_##I(              \
+                    data, ind, indptr, n_rows, F + c0, O + c0, n_cols, k, c1 - c0, lo, \
+                    hi, search, count && chunk == 0);                                  \
+                if (chunk == 0)                                                        \
+                    bad = chunk_bad;                                                   \
+            }                                                                          \
+            return bad;                                                                \
+        }                                                                              \
     }
 #else
 #define NMF_SCATTER_CASES(T, I)
+#define NMF_SCATTER_CHUNK(T, I)
 #define NMF_SCATTER_DISPATCH(T, I)
 #endif
 
 #define NMF_SCATTER_PART(T, I)                                                         \
 NMF_SCATTER_CASES(T, I)                                                                \
+NMF_SCATTER_CHUNK(T, I)                                                                \
 static Py_ssize_t nmf_scatter_part_##T##_##I(                                         \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \

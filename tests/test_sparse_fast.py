@@ -264,14 +264,16 @@ def _in_order_scatter(data, indices, indptr, F, n_cols):
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 10, 12, 13, 16, 17, 20, 30, 31, 32,
-                               33, 60, 63, 64, 65, 100])
+                               33, 60, 63, 64, 65, 100, 127, 129, 200])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_scatter_bits_for_any_k(k, dtype, index_dtype):
     """A factor row is held in registers, output rows updated a vector at a time, the
     last k % width entries by a half or whole vector overlapping the one before
     (entries written twice with the same value), for k from one vector to eight (32
-    doubles or 64 floats with AVX2); other k entry by entry. With AVX2 floats, 12, 20
+    doubles or 64 floats with AVX2); wider k by chunks of whole vectors, each a pass
+    over A, the last taking the tail (AVX2 doubles: 63 = 32 + 31, 100 = 28 + 24 + 24 +
+    24, 129 = 28 + 24 + 28 + 24 + 25); below a vector entry by entry. With AVX2 floats, 12, 20
     and 60 end on the longest half tail, 13 and 63 on the shortest whole one. Every k
     gives the in-order sum, repeated indices (one row updated twice in a row)
     included, on every build."""
@@ -326,22 +328,25 @@ def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype):
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
-def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads):
+@pytest.mark.parametrize("k", [2, 100])            # one pass over A; several (chunks)
+def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads, k):
     indptr = np.array([0, 3, 5, 5, 8], np.int32)
     indices = np.array([-2, -1, 1, 0, 3, 2, 4, 4], np.int32)    # sorted within rows
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 4 entries"):
-        csr_t_times(np.ones(8), indices, indptr, np.ones((4, 2)), np.empty((4, 2)),
+        csr_t_times(np.ones(8), indices, indptr, np.ones((4, k)), np.empty((4, k)),
                     n_threads, True)
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
-def test_scatter_counts_out_of_range_entries_anywhere_in_a_row(n_threads):
+@pytest.mark.parametrize("k", [2, 100])
+def test_scatter_counts_out_of_range_entries_anywhere_in_a_row(n_threads, k):
     """Bad indices first or second of a pair, next to a repeated index, or last in
-    a row are each counted once, on one thread or several."""
+    a row are each counted once, on one thread or several, in one pass over A or in
+    several (a wide factor goes by chunks of columns)."""
     indptr = np.array([0, 4, 7, 7, 12], np.int32)
     indices = np.array([-1, 2, 2, 9, 0, 4, 1, 3, 3, -5, 1, 4], np.int32)
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 5 entries"):
-        csr_t_times(np.ones(12), indices, indptr, np.ones((4, 2)), np.empty((4, 2)),
+        csr_t_times(np.ones(12), indices, indptr, np.ones((4, k)), np.empty((4, k)),
                     n_threads)
 
 
