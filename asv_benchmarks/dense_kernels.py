@@ -73,15 +73,15 @@ def placed(shape, dtype, offset, rng):
     return X
 
 
-def huge_page_share(X):
+def huge_page_share(X, smaps_path="/proc/self/smaps"):
     """The share of X's bytes the kernel holds on transparent huge pages (the
-    AnonHugePages of the mappings X lies in, /proc/self/smaps), or None where that
-    file is not to be had."""
+    AnonHugePages of the mappings X lies in, from the process's smaps), or None where
+    that file is not to be had."""
     low = X.ctypes.data
     high = low + X.nbytes
     huge = 0
     try:
-        with open("/proc/self/smaps") as smaps:
+        with open(smaps_path) as smaps:
             overlaps = False
             for line in smaps:
                 fields = line.split()

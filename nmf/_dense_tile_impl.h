@@ -377,20 +377,13 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
                     out[(r0 + r) * k + c] = acc[c * ch + r];
         }
         free(memory);
+        /* Here there is a whole panel: any rows past the panels are overlap's. */
         if (overlap != NULL)
             for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
                 NMF_NAME(nmf_cols_panel)(a + s0 * lda + r_end - PANEL, lda,
                                          depth - s0 < NMF_DENSE_COLS_DEPTH
                                              ? depth - s0 : NMF_DENSE_COLS_DEPTH,
                                          b + s0 * k, k, tail_sums);
-        else
-            for (r = panels_end; r < r_end; r++)
-                for (c = 0; c < k; c++) {
-                    NMF_T sum = 0;
-                    for (s0 = 0; s0 < depth; s0++)
-                        sum = NMF_FMA(a[s0 * lda + r], b[s0 * k + c], sum);
-                    out[r * k + c] = sum;
-                }
     }
     if (overlap != NULL)
         memcpy(out + panels_end * k, tail_sums + (PANEL - tail) * k,

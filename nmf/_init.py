@@ -84,9 +84,8 @@ def _sketch_svd_in_kernels(X, Q, X_times, Xt_times, n_power, n_threads):
     R^T Q_B^T, and the SVD of the width x width R^T). Each falls back on LAPACK (LU,
     QR, SVD) where CholeskyQR refuses. Returns (basis, U_small, s, Vt), float64."""
     dtype = X.dtype
-    n, width = Q.shape
-    m = X.shape[1]
-    cols = np.empty((m, width), dtype)
+    width = Q.shape[1]
+    cols = np.empty((X.shape[1], width), dtype)
 
     def normalized(A):
         A = np.asarray(A, dtype=np.float64)

@@ -167,11 +167,9 @@ static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                  
                 const Py_ssize_t c0 = (chunk * vectors + chunks - 1) / chunks * W;     \
                 const Py_ssize_t c1 = chunk + 1 < chunks                               \
                     ? ((chunk + 1) * vectors + chunks - 1) / chunks * W : k;           \
-                const Py_ssize_t chunk_bad = nmf_scatter_chunk_##T##_##I(              \
+                bad += nmf_scatter_chunk_##T##_##I(                                    \
                     data, ind, indptr, n_rows, F + c0, O + c0, n_cols, k, c1 - c0, lo, \
                     hi, search, count && chunk == 0);                                  \
-                if (chunk == 0)                                                        \
-                    bad = chunk_bad;                                                   \
             }                                                                          \
             return bad;                                                                \
         }                                                                              \

@@ -61,3 +61,21 @@ def test_huge_page_share_is_a_share_of_x():
         pytest.skip("no /proc/self/smaps here")
     assert 0 <= share <= 1
     assert dense_kernels.huge_page_share(np.ones(10)) <= 1
+
+
+def test_huge_page_share_reads_the_mappings_x_lies_in(tmp_path):
+    X = np.ones((512, 1024))                        # 4 MB
+    low, high = X.ctypes.data, X.ctypes.data + X.nbytes
+    smaps = tmp_path / "smaps"
+    smaps.write_text(
+        f"{low - 8192:x}-{low - 4096:x} rw-p 00000000 00:00 0\n"
+        "AnonHugePages:      2048 kB\n"            # another mapping: not X's
+        f"{low - 4096:x}-{low + 3 * 2 ** 20:x} rw-p 00000000 00:00 0\n"
+        "Size:               4096 kB\n"
+        "AnonHugePages:      2048 kB\n"
+        f"{low + 3 * 2 ** 20:x}-{high + 4096:x} rw-p 00000000 00:00 0\n"
+        "AnonHugePages:         0 kB\n"
+        f"{high + 4096:x}-{high + 8192:x} rw-p 00000000 00:00 0\n"
+        "AnonHugePages:      2048 kB\n")             # past X: not X's
+    assert dense_kernels.huge_page_share(X, smaps) == 0.5
+    assert dense_kernels.huge_page_share(X, tmp_path / "missing") is None
