@@ -16,7 +16,10 @@
  * k below a vector, and NMF_PLAIN_C, entry by entry through a loop over the row.
  *
  * search: each row's indices are sorted; its first entry in range is found by binary
- * search and the row is left at the first one past hi. count: the entries outside
+ * search (none when lo is 0: entries below 0 fail the range test) and the row is left
+ * at the first one past hi. The search compiles to conditional moves, a fixed number
+ * of probes for a row's length: a branch on each probe went the wrong way about half
+ * the time. count: the entries outside
  * [0, n_cols) are counted (returned); with search, those sit at the rows' ends.
  */
 #ifndef NMF_SPARSE_SCATTER_H
@@ -60,15 +63,16 @@
                 for (; high >= low && ind[high] >= n_cols; high--)                     \
                     bad++;                                                             \
             }                                                                          \
-            Py_ssize_t low = p, high = end;  /* the first entry with index >= lo */    \
-            while (low < high) {                                                       \
-                const Py_ssize_t mid = low + (high - low) / 2;                         \
-                if (ind[mid] < lo)                                                     \
-                    low = mid + 1;                                                     \
-                else                                                                   \
-                    high = mid;                                                        \
+            if (lo > 0 && p < end) {    /* the first entry with index >= lo */         \
+                Py_ssize_t base = p;                                                   \
+                Py_ssize_t len = end - p;                                              \
+                while (len > 1) {                                                      \
+                    const Py_ssize_t half = len / 2;                                   \
+                    base = ind[base + half] < lo ? base + half : base;                 \
+                    len -= half;                                                       \
+                }                                                                      \
+                p = base + (ind[base] < lo);                                           \
             }                                                                          \
-            p = low;                                                                   \
         }                                                                              \
         const T *restrict f = F + i * k;                                               \
         BEGIN_ROW                                                                      \

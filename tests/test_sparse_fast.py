@@ -306,23 +306,31 @@ def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
             assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
 
 
+@pytest.mark.parametrize("k", [6, 70])              # one pass over A; chunks
 @pytest.mark.parametrize("duplicates", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype):
-    """sorted_indices=True finds each thread's entries by binary search: the same
-    entries in the same order as testing every entry, for any thread count."""
+def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype, k):
+    """sorted_indices=True finds each thread's entries by binary search (the first
+    thread's without one): the same entries in the same order as testing every
+    entry, for any thread count, rows of every length from empty up."""
     data, indices, indptr, A = _csr_arrays(n_rows=300, n_cols=97, density=0.2, seed=5,
                                            dtype=dtype, duplicates=duplicates)
     for i in range(300):   # sort each row; repeated indices keep their storage order
         span = slice(indptr[i], indptr[i + 1])
         order = np.argsort(indices[span], kind="stable")
         data[span], indices[span] = data[span][order], indices[span][order]
-    F = np.random.default_rng(5).random((300, 6)).astype(dtype)
-    expected = np.empty((97, 6), dtype)
+    lengths = np.minimum(np.diff(indptr), np.arange(300) % 31)   # rows of 0 to 30
+    keep = np.concatenate([np.arange(indptr[i], indptr[i] + lengths[i]) for i in range(300)])
+    data, indices = data[keep], indices[keep]
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(indptr.dtype)
+    A = np.zeros((300, 97), dtype)
+    np.add.at(A, (np.repeat(np.arange(300), lengths), indices), data)
+    F = np.random.default_rng(5).random((300, k)).astype(dtype)
+    expected = np.empty((97, k), dtype)
     csr_t_times(data, indices, indptr, F, expected, 1, False)
     assert_allclose(expected, A.T.astype(np.float64) @ F, rtol=TOL[dtype])
     for n_threads in (1, 2, 3, 8, 200):
-        out = np.full((97, 6), np.nan, dtype)
+        out = np.full((97, k), np.nan, dtype)
         csr_t_times(data, indices, indptr, F, out, n_threads, True)
         assert_array_equal(out, expected)
 
