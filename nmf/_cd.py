@@ -68,6 +68,13 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     # (cd_fast.cd_sweep_csr, the same bits); that n x k or m x k array is not stored.
     W_on_X = not dense and X.format == "csr" and sweeps_W == 1
     H_on_X = not dense and X.format == "csc" and sweeps_H == 1 and update_H
+    # Dense C-ordered X in nmf's kernels on one thread, one sweep of W, H updated: W's
+    # update and X.T @ W in one pass over X's row blocks (_products.pass_products):
+    # each block's X @ Ht, then its rows of W swept (rows are independent), then its
+    # X.T @ W added while the block is still in cache. The same sums in the same order
+    # as the products over all of X, so the same bits, at any thread count.
+    row_pass = (dense and not blas_products and sweeps_W == 1 and update_H
+                and _products.pass_products(X, k, n_threads))
     if W_on_X or H_on_X:
         X_arrays = _products.compressed_arrays(X)
         rows = n if W_on_X else m
@@ -89,6 +96,11 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
                 if cross_H is not None else None)
     order = np.arange(k, dtype=np.intp)
     cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
+    if row_pass:
+        pass_blocks, rows_times, rows_t_times_add = row_pass
+        pass_rows = [slice(start, stop) for start, stop in pass_blocks]
+        first_rows = pass_rows[0]
+        row_violation_W = rows_of[n][0]
 
     def next_order():
         if shuffle:
@@ -110,6 +122,19 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         next_order()
         return cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
                             rows_of[len(factor)][0], threads_on_X)
+
+    def update_in_pass(l1, l2):
+        """update() of W, one sweep, in the pass over X's row blocks that also leaves
+        X.T @ W in cross_H."""
+        set_gram(Ht, l2)
+        next_order()
+        for rows in pass_rows:
+            cross = rows_times(rows, Ht, cross_W[rows])
+            if l1:
+                cross -= l1
+            cd_sweep(W[rows], gram, cross, order, row_violation_W[rows], threads_W)
+            rows_t_times_add(rows, W[rows], cross_H, rows is first_rows)
+        return cd_fast.sum_in_order(row_violation_W)
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):
         """Sweep `factor` up to max_sweeps times; return the first sweep's violation."""
@@ -134,13 +159,16 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     for n_iter in range(1, max_iter + 1):
         if W_on_X:
             violation = update_on_X(W, Ht, l1_W, l2_W)
+        elif row_pass:
+            violation = update_in_pass(l1_W, l2_W)
         else:
             X_times(Ht, cross_W)
             violation = update(W, Ht, cross_W, l1_W, l2_W, threads_W, sweeps_W)
         if H_on_X:
             violation += update_on_X(Ht, W, l1_H, l2_H)
         elif update_H:
-            Xt_times(W, cross_H)
+            if not row_pass:
+                Xt_times(W, cross_H)
             violation += update(Ht, W, cross_H, l1_H, l2_H, threads_H, sweeps_H)
         if violation_init is None:
             violation_init = violation

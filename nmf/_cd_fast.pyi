@@ -11,6 +11,9 @@ def cd_sweep(
     n_threads: int = 1,
     row_change: NDArray[np.float64] | None = None,  # double[::1], (n,) or None
 ) -> float: ...
+def sum_in_order(
+    values: NDArray[np.float64],  # const double[::1]
+) -> float: ...
 def cd_sweep_csr(
     W: NDArray[np.floating],  # floating[:, ::1], (n, k), updated in place
     gram: NDArray[np.floating],  # const floating[:, ::1], (k, k)

@@ -146,6 +146,16 @@ def cd_sweep(
     return total
 
 
+def sum_in_order(const double[::1] values not None):
+    """values[0] + values[1] + ... from left to right in float64: the total cd_sweep
+    returns, for per-row violations written block by block."""
+    cdef double total = 0
+    cdef Py_ssize_t i
+    for i in range(values.shape[0]):
+        total += values[i]
+    return total
+
+
 def cd_sweep_csr(
     floating[:, ::1] W not None,             # (n, k) factor, updated in place
     const floating[:, ::1] gram not None,    # (k, k) Ht.T @ Ht, + l2 on the diagonal

@@ -9,6 +9,7 @@ def dense_times(
     factor: NDArray[np.floating],  # const floating[:, ::1], (m, k) or (n, k)
     out: NDArray[np.floating],  # floating[:, ::1], (n, k) or (m, k)
     n_threads: int = 1,
+    accumulate: bool = False,  # out += the product, each sum continuing from out
 ) -> NDArray[np.floating]: ...
 
 def gram(

@@ -22,16 +22,16 @@ cdef extern from "_dense_tile.h" nogil:
     const Py_ssize_t NMF_DENSE_VECTOR_BYTES
     void nmf_dense_rows_double(const double *a, Py_ssize_t lda, Py_ssize_t depth,
                                const double *b, Py_ssize_t k, double *out,
-                               Py_ssize_t r_begin, Py_ssize_t r_end)
+                               Py_ssize_t r_begin, Py_ssize_t r_end, int accumulate)
     void nmf_dense_rows_float(const float *a, Py_ssize_t lda, Py_ssize_t depth,
                               const float *b, Py_ssize_t k, float *out,
-                              Py_ssize_t r_begin, Py_ssize_t r_end)
+                              Py_ssize_t r_begin, Py_ssize_t r_end, int accumulate)
     void nmf_dense_cols_double(const double *a, Py_ssize_t lda, Py_ssize_t depth,
                                const double *b, Py_ssize_t k, double *out,
-                               Py_ssize_t r_begin, Py_ssize_t r_end)
+                               Py_ssize_t r_begin, Py_ssize_t r_end, int accumulate)
     void nmf_dense_cols_float(const float *a, Py_ssize_t lda, Py_ssize_t depth,
                               const float *b, Py_ssize_t k, float *out,
-                              Py_ssize_t r_begin, Py_ssize_t r_end)
+                              Py_ssize_t r_begin, Py_ssize_t r_end, int accumulate)
     void nmf_dense_gram_double(const double *a, Py_ssize_t n, Py_ssize_t readable,
                                Py_ssize_t k, double *out)
     void nmf_dense_gram_float(const float *a, Py_ssize_t n, Py_ssize_t readable,
@@ -46,8 +46,12 @@ def dense_times(
     const floating[:, ::1] factor not None,   # (m, k), or (n, k) when transpose
     floating[:, ::1] out not None,            # (n, k), or (m, k) when transpose
     int n_threads=1,
+    bint accumulate=False,
 ):
-    """out = X @ factor (or X.T @ factor), threads sharing the result's rows."""
+    """out = X @ factor (or X.T @ factor), threads sharing the result's rows; with
+    accumulate, out += that product, each sum continuing from out's entry (the same
+    bits as one product over the rows of X before and these: a CD pass over X's row
+    blocks adds each block's X.T @ factor this way)."""
     cdef Py_ssize_t size = sizeof(floating)
     cdef Py_ssize_t rows = X.shape[0], depth = X.shape[1], k = factor.shape[1]
     cdef Py_ssize_t row_step = X.strides[0] // size, depth_step = X.strides[1] // size
@@ -66,7 +70,8 @@ def dense_times(
     if rows == 0 or k == 0:
         return np.asarray(out)
     if depth == 0:
-        out[:, :] = 0
+        if not accumulate:
+            out[:, :] = 0
         return np.asarray(out)
     # The kernel walks X along its unit stride: result rows along X's memory (rows) or
     # across it (cols). A dimension of length 1 may have any stride.
@@ -89,17 +94,17 @@ def dense_times(
             if floating is float:
                 if along:
                     nmf_dense_rows_float(&X[0, 0], lda, depth, &factor[0, 0], k,
-                                         &out[0, 0], begin, end)
+                                         &out[0, 0], begin, end, accumulate)
                 else:
                     nmf_dense_cols_float(&X[0, 0], lda, depth, &factor[0, 0], k,
-                                         &out[0, 0], begin, end)
+                                         &out[0, 0], begin, end, accumulate)
             else:
                 if along:
                     nmf_dense_rows_double(&X[0, 0], lda, depth, &factor[0, 0], k,
-                                          &out[0, 0], begin, end)
+                                          &out[0, 0], begin, end, accumulate)
                 else:
                     nmf_dense_cols_double(&X[0, 0], lda, depth, &factor[0, 0], k,
-                                          &out[0, 0], begin, end)
+                                          &out[0, 0], begin, end, accumulate)
     return np.asarray(out)
 
 

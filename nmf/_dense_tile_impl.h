@@ -87,7 +87,8 @@ NMF_ROWS_TILES_OF(NMF_DENSE_WIDE_ROWS)
 #define NMF_ROWS_SPAN_OF(ROWS) NMF_ROWS_SPAN(ROWS)     /* ROWS a macro, expanded */
 #define NMF_ROWS_SPAN(ROWS) NMF_NAME(nmf_rows_span_##ROWS)
 
-/* Result rows [r_begin, r_end) of the rows product; k <= NMF_DENSE_MAX_K. The factor
+/* Result rows [r_begin, r_end) of the rows product; k <= NMF_DENSE_MAX_K; with
+ * accumulate, each sum starts from out's entry instead of 0. The factor
  * is read in whole vectors, kp >= k entries a row: past the end of a row into the
  * next, which stays inside b except for its last few rows, read from a padded copy.
  *
@@ -97,7 +98,7 @@ NMF_ROWS_TILES_OF(NMF_DENSE_WIDE_ROWS)
  * L1 while every tile of a block of WIDE_BLOCK rows passes over them. */
 static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
                                      const NMF_T *b, ptrdiff_t k, NMF_T *out,
-                                     ptrdiff_t r_begin, ptrdiff_t r_end)
+                                     ptrdiff_t r_begin, ptrdiff_t r_end, int accumulate)
 {
     enum { WIDTH = NMF_DENSE_VECTOR_BYTES / sizeof(NMF_T) };
     const ptrdiff_t kp = (k + WIDTH - 1) / WIDTH * WIDTH;
@@ -122,6 +123,9 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
             for (q = 0; q < tiled; q++)     /* a short tile repeats the last row */
                 x[q] = a + (i0 + (q < rows ? q : rows - 1)) * lda;
             memset(acc, 0, tiled * sizeof acc[0]);
+            if (accumulate)
+                for (q = 0; q < rows; q++)
+                    memcpy(acc[q], out + (i0 + q) * k, k * sizeof(NMF_T));
             /* Blocks of steps inside b, then the padded copy's steps [direct, depth). */
             for (s0 = 0; s0 < depth; ) {
                 const int inside = s0 < direct;
@@ -160,6 +164,9 @@ static void NMF_NAME(nmf_dense_rows)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
             for (q = 0; q < ROWS; q++)      /* a short tile repeats its last row */
                 x[q] = a + (i + (q < rows ? q : rows - 1)) * lda;
             memset(acc, 0, sizeof acc);
+            if (accumulate)
+                for (q = 0; q < rows; q++)
+                    memcpy(acc[q], out + (i + q) * k, k * sizeof(NMF_T));
             for (s0 = 0; s0 < direct; s0 += NMF_DENSE_ROWS_DEPTH) {
                 const ptrdiff_t len = direct - s0 < NMF_DENSE_ROWS_DEPTH
                                           ? direct - s0 : NMF_DENSE_ROWS_DEPTH;
@@ -328,7 +335,8 @@ static void NMF_NAME(nmf_cols_chunk_pass)(const NMF_T *a, ptrdiff_t lda, ptrdiff
     }
 }
 
-/* Result rows [r_begin, r_end) of the cols product; k <= NMF_DENSE_MAX_K. Narrow
+/* Result rows [r_begin, r_end) of the cols product; k <= NMF_DENSE_MAX_K; with
+ * accumulate, each sum starts from out's entry instead of 0. Narrow
  * factors (k <= COLS_CHUNK_K) go chunk by chunk through whole panels, sums in work
  * memory (see _dense_tile.h); wider ones, or when the work memory cannot be had, block
  * by block of COLS_DEPTH steps (nmf_cols_block). The rows past the last whole panel
@@ -337,7 +345,7 @@ static void NMF_NAME(nmf_cols_chunk_pass)(const NMF_T *a, ptrdiff_t lda, ptrdiff
  * Each sum runs over the steps in order either way, so the same bits. */
 static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t depth,
                                      const NMF_T *b, ptrdiff_t k, NMF_T *out,
-                                     ptrdiff_t r_begin, ptrdiff_t r_end)
+                                     ptrdiff_t r_begin, ptrdiff_t r_end, int accumulate)
 {
     enum { PANEL = NMF_COLS_PANEL };
     ptrdiff_t s0, r0, r, c, ch;
@@ -349,14 +357,19 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
                       / PANEL * PANEL;
     void *memory = NULL;
     NMF_T *acc;
-    if (overlap != NULL)
-        memset(tail_sums, 0, PANEL * k * sizeof(NMF_T));
+    if (overlap != NULL) {       /* before the panels write their rows of out */
+        if (accumulate)
+            memcpy(tail_sums, out + (r_end - PANEL) * k, PANEL * k * sizeof(NMF_T));
+        else
+            memset(tail_sums, 0, PANEL * k * sizeof(NMF_T));
+    }
     if (chunk < PANEL) chunk = PANEL;
     if (chunk > panels_end - r_begin) chunk = panels_end - r_begin;  /* what is needed */
     if (k <= NMF_DENSE_COLS_CHUNK_K && panels_end > r_begin)
         memory = malloc((size_t) (k * chunk) * sizeof(NMF_T) + 64);
     if (memory == NULL) {
-        memset(out + r_begin * k, 0, (r_end - r_begin) * k * sizeof(NMF_T));
+        if (!accumulate)
+            memset(out + r_begin * k, 0, (r_end - r_begin) * k * sizeof(NMF_T));
         for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_DEPTH)
             NMF_NAME(nmf_cols_block)(a, lda, s0,
                                      depth - s0 < NMF_DENSE_COLS_DEPTH ? depth - s0
@@ -366,7 +379,12 @@ static void NMF_NAME(nmf_dense_cols)(const NMF_T *a, ptrdiff_t lda, ptrdiff_t de
         acc = (NMF_T *) (((uintptr_t) memory + 63) & ~(uintptr_t) 63);  /* whole lines */
         for (r0 = r_begin; r0 < panels_end; r0 += ch) {
             ch = panels_end - r0 < chunk ? panels_end - r0 : chunk;
-            memset(acc, 0, k * ch * sizeof(NMF_T));
+            if (accumulate)
+                for (r = 0; r < ch; r++)
+                    for (c = 0; c < k; c++)
+                        acc[c * ch + r] = out[(r0 + r) * k + c];
+            else
+                memset(acc, 0, k * ch * sizeof(NMF_T));
             for (s0 = 0; s0 < depth; s0 += NMF_DENSE_COLS_CHUNK_STEPS)
                 NMF_NAME(nmf_cols_chunk_pass)(a, lda, s0,
                                               depth - s0 < NMF_DENSE_COLS_CHUNK_STEPS

@@ -179,6 +179,55 @@ def test_canonical_small_example():
     assert model.reconstruction_err_ < 2e-3
 
 
+@pytest.mark.filterwarnings("ignore::nmf.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, regularization", [(3, None), (10, "both"),
+                                               (30, "transformation")])
+def test_dense_row_block_pass_gives_the_bits_of_the_whole_products(monkeypatch, dtype, k,
+                                                                   regularization):
+    """With nmf's dense kernels, W's update runs in a pass over X's row blocks (X @ H.T
+    of the block, its rows of W swept, its X.T @ W added to the rest) where the
+    products run on one thread. Blocks of 7 rows here, the last short: W, H and the
+    iteration count are those of the products over all of X on 1, 2 or 3 threads, L1,
+    L2 and shuffling included."""
+    from nmf import _products
+    X, W0, H0 = _problem(n=300, m=45, k=k, seed=4)
+    X, W0, H0 = X.astype(dtype), W0.astype(dtype), H0.astype(dtype)
+    if _products.uses_blas(X, k):
+        pytest.skip("no dense kernel here: BLAS computes the products")
+    max_iter = 200 if k == 3 else 60          # k = 3 stops on tol, the others not
+    options = dict(max_iter=max_iter, tol=1e-3, alpha=0.2, l1_ratio=0.5,
+                   regularization=regularization, shuffle=True, random_state=0)
+    real_pass = _products.pass_products
+    passes = []
+
+    def recorded_pass(*args):
+        passes.append(real_pass(*args))
+        return passes[-1]
+    monkeypatch.setattr(_products, "pass_products", recorded_pass)
+    monkeypatch.setattr(_products, "PASS_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_products, "PASS_MIN_ROWS", 7)
+    monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1)   # small X: threads too
+    fits = []
+    try:
+        for n_threads in (1, 2, 3):
+            nmf.set_num_threads(n_threads)
+            fits.append(_custom(X, W0, H0, **options))
+    finally:
+        nmf.set_num_threads(None)
+    # One thread: the pass, 43 blocks. More: the whole products, which would share out
+    # X's rows among the threads (each block of the pass is two parallel regions).
+    assert len(passes) == 3 and len(passes[0][0]) == 43
+    assert passes[1] is None and passes[2] is None
+    monkeypatch.setattr(_products, "pass_products", lambda *args: None)
+    W, H, n_iter = _custom(X, W0, H0, **options)
+    assert 2 < n_iter < max_iter or k > 3
+    for W_p, H_p, n_iter_p in fits:
+        assert n_iter_p == n_iter
+        assert_array_equal(W_p, W)
+        assert_array_equal(H_p, H)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_csr_and_csc_X_give_the_same_bits(dtype):
     """With CSR X the W sweep sums its rows of X @ H.T itself, block by block, and

@@ -92,6 +92,36 @@ def test_products_sum_each_entry_in_step_order(dtype, order, transpose, rows, de
             assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("rows, depth, k", [(7, 9, 3), (487, 300, 13), (250, 260, 30),
+                                            (3301, 21, 10), (203, 40, 64)])
+def test_accumulated_products_continue_each_entry_in_step_order(dtype, order, transpose,
+                                                                rows, depth, k):
+    """accumulate=True adds a block of steps' sums to out, each entry's chain going on
+    from out's value: the product in blocks of steps (X's row blocks when transposed)
+    has the bits of the whole product, in every kernel, tail and thread count."""
+    rng = np.random.default_rng(rows * depth + k + 1)
+    A = np.ldexp(1.0, rng.integers(-30, 1, (rows, depth))).astype(dtype)
+    factor = np.ldexp(1.0, rng.integers(-30, 1, (depth, k))).astype(dtype)
+    expected = _in_order_sums(A, factor)
+    X = np.asarray(A.T if transpose else A, order=order)
+    cuts = [0, 1, depth // 3, depth // 3 + 5, depth]
+    for dense_fast in VARIANTS:
+        for n_threads in (1, 2, 3):
+            out = np.full((rows, k), np.nan, dtype)
+            for first, (s0, s1) in enumerate(zip(cuts, cuts[1:])):
+                block = X[s0:s1] if transpose else X[:, s0:s1]
+                dense_fast.dense_times(block, transpose, factor[s0:s1], out, n_threads,
+                                       accumulate=first > 0)
+            assert_array_equal(out, expected)
+            before = out.copy()
+            dense_fast.dense_times(X[:0] if transpose else X[:, :0], transpose,
+                                   factor[:0], out, n_threads, accumulate=True)
+            assert_array_equal(out, before)         # no steps: out as it was
+
+
 @pytest.mark.parametrize("dense_fast", VARIANTS)
 @pytest.mark.parametrize("transpose", [False, True])
 def test_views_with_one_unit_stride_work_and_others_are_refused(dense_fast, transpose):
