@@ -151,7 +151,7 @@ def pass_products(X, k, n_threads=1):
     there each block's two parallel regions cost more than the pass saves
     (dense_2000x1000, 2 threads: k=10 1.06-1.07 times the iteration's time, float32
     k=30 1.07-1.08; a throwaway script alternating both forms in one process)."""
-    if sp.issparse(X) or uses_blas(X, k) or not X.flags.c_contiguous or X.ndim != 2:
+    if sp.issparse(X) or uses_blas(X, k) or not X.flags.c_contiguous:
         return None
     if threads_for(X.size * k, n_threads) > 1:
         return None
