@@ -145,12 +145,16 @@ def pass_products(X, k, n_threads=1):
     row blocks as (start, stop) pairs, times(rows, factor, out) -> out = X[rows] @
     factor and t_times_add(rows, factor, out, first) -> out (+)= X[rows].T @ factor,
     each sum going on from out's entry unless first: over the blocks in order, the
-    bits of the whole X.T @ factor. One thread. None where X is not such an array,
-    fits in one block (the loop's calls would be all it changes: 2-3 microseconds an
-    iteration), or where the products over all of X would run on several threads:
-    there each block's two parallel regions cost more than the pass saves
-    (dense_2000x1000, 2 threads: k=10 1.06-1.07 times the iteration's time, float32
-    k=30 1.07-1.08; a throwaway script alternating both forms in one process)."""
+    bits of the whole X.T @ factor. One thread.
+
+    None where X is not such an array; where it fits in one block (the loop's calls
+    would be all that changes: 2-3 microseconds an iteration); where PASS_MIN_ROWS of
+    its rows overflow twice PASS_BLOCK_BYTES (no block would stay in cache); or where
+    the products over all of X would run on several threads: there each block's two
+    parallel regions cost more than the pass saves (dense_2000x1000, 2 threads: k=10
+    1.06-1.07 times the iteration's time, float32 k=30 1.07-1.08; a throwaway script
+    alternating both forms in one process).
+    """
     if sp.issparse(X) or uses_blas(X, k) or not X.flags.c_contiguous:
         return None
     if threads_for(X.size * k, n_threads) > 1:
@@ -159,6 +163,8 @@ def pass_products(X, k, n_threads=1):
     block = max(PASS_MIN_ROWS, PASS_BLOCK_BYTES // max(1, m * X.itemsize)
                 // PASS_ROW_MULTIPLE * PASS_ROW_MULTIPLE)
     if n <= block:          # one block: the whole products, without the loop's calls
+        return None
+    if block * m * X.itemsize > 2 * PASS_BLOCK_BYTES:
         return None
     blocks = [(start, min(n, start + block)) for start in range(0, n, block)]
     times, t_times = dense_fast.dense_times, dense_cols_fast.dense_times

@@ -205,7 +205,8 @@ def test_dense_row_block_pass_gives_the_bits_of_the_whole_products(monkeypatch, 
         passes.append(real_pass(*args))
         return passes[-1]
     monkeypatch.setattr(_products, "pass_products", recorded_pass)
-    monkeypatch.setattr(_products, "PASS_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_products, "PASS_BLOCK_BYTES", 7 * X[0].nbytes)
+    monkeypatch.setattr(_products, "PASS_ROW_MULTIPLE", 7)
     monkeypatch.setattr(_products, "PASS_MIN_ROWS", 7)
     monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1)   # small X: threads too
     fits = []
