@@ -150,10 +150,10 @@ def pass_products(X, k, n_threads=1):
     None where X is not such an array; where it fits in one block (the loop's calls
     would be all that changes: 2-3 microseconds an iteration); where PASS_MIN_ROWS of
     its rows overflow twice PASS_BLOCK_BYTES (no block would stay in cache); or where
-    the products over all of X would run on several threads: there each block's two
-    parallel regions cost more than the pass saves (dense_2000x1000, 2 threads: k=10
-    1.06-1.07 times the iteration's time, float32 k=30 1.07-1.08; a throwaway script
-    alternating both forms in one process).
+    the products over all of X would run on several threads: there each block adds
+    two parallel regions, and on 2 threads the pass was faster on some shapes and
+    slower on others (README, Performance: dense_2000x1000 float64 k=30 0.79-0.85 of
+    the whole products' time, float32 k=10 0.96-1.80).
     """
     if sp.issparse(X) or uses_blas(X, k) or not X.flags.c_contiguous:
         return None
