@@ -97,9 +97,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     order = np.arange(k, dtype=np.intp)
     cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
     if row_pass:
-        pass_blocks, rows_times, rows_t_times_add = row_pass
-        pass_rows = [slice(start, stop) for start, stop in pass_blocks]
-        first_rows = pass_rows[0]
+        pass_rows, rows_times, rows_t_times_add = row_pass
         row_violation_W = rows_of[n][0]
 
     def next_order():
@@ -133,7 +131,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             if l1:
                 cross -= l1
             cd_sweep(W[rows], gram, cross, order, row_violation_W[rows], threads_W)
-            rows_t_times_add(rows, W[rows], cross_H, rows is first_rows)
+            rows_t_times_add(rows, W[rows], cross_H)
         return cd_fast.sum_in_order(row_violation_W)
 
     def update(factor, other, cross, l1, l2, threads, max_sweeps):

@@ -94,6 +94,16 @@ def vector_extensions():
     return bool(NMF_VECTOR_EXTENSIONS)
 
 
+cdef inline double _sum_in_order(const double *values, Py_ssize_t n) noexcept nogil:
+    """values[0] + ... + values[n - 1] left to right in float64: a fixed order, the
+    same total for any thread count."""
+    cdef double total = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        total += values[i]
+    return total
+
+
 def cd_sweep(
     floating[:, ::1] W not None,             # (n, k) factor, updated in place
     const floating[:, ::1] gram not None,    # (k, k) other @ other.T, + l2 on the diagonal
@@ -141,19 +151,16 @@ def cd_sweep(
                 row_violation[i + j] = work[2 * k * lanes + j]
                 if keep_change:
                     row_change[i + j] = work[(2 * k + 1) * lanes + j]
-        for i in range(n):          # fixed order: the same total for any thread count
-            total += row_violation[i]
+        total = _sum_in_order(&row_violation[0], n)
     return total
 
 
 def sum_in_order(const double[::1] values not None):
     """values[0] + values[1] + ... from left to right in float64: the total cd_sweep
     returns, for per-row violations written block by block."""
-    cdef double total = 0
-    cdef Py_ssize_t i
-    for i in range(values.shape[0]):
-        total += values[i]
-    return total
+    if values.shape[0] == 0:
+        return 0.0
+    return _sum_in_order(&values[0], values.shape[0])
 
 
 def cd_sweep_csr(
@@ -215,7 +222,6 @@ def cd_sweep_csr(
                          False)
             for j in range(rows):
                 row_violation[i + j] = work[2 * k * lanes + j]
-        for i in range(n):          # fixed order: the same total for any thread count
-            total += row_violation[i]
+        total = _sum_in_order(&row_violation[0], n)
     check_indices_found(bad, m)
     return total

@@ -2,6 +2,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 MAX_K: int
+ROW_BLOCK: int
 
 def dense_times(
     X: NDArray[np.floating],  # const floating[:, :], (n, m), one unit stride

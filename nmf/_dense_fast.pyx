@@ -19,6 +19,7 @@ from ._threads import thread_limit
 cdef extern from "_dense_tile.h" nogil:
     const Py_ssize_t NMF_DENSE_MAX_K
     const Py_ssize_t NMF_DENSE_TILE_ROWS
+    const Py_ssize_t NMF_DENSE_ROW_BLOCK
     const Py_ssize_t NMF_DENSE_VECTOR_BYTES
     void nmf_dense_rows_double(const double *a, Py_ssize_t lda, Py_ssize_t depth,
                                const double *b, Py_ssize_t k, double *out,
@@ -38,6 +39,7 @@ cdef extern from "_dense_tile.h" nogil:
                               Py_ssize_t k, float *out)
 
 MAX_K = NMF_DENSE_MAX_K     # wider factors go to BLAS (nmf/_products.py)
+ROW_BLOCK = NMF_DENSE_ROW_BLOCK   # the rows kernel's walk starts over every ROW_BLOCK rows
 
 
 def dense_times(

@@ -82,6 +82,14 @@
 #define NMF_DENSE_WIDE_BLOCK 120
 #define NMF_DENSE_WIDE_DEPTH 128
 #endif
+/* Rows after which the rows kernel's walk starts over (a wide block, or a tile): a
+ * caller cutting X into row blocks of a whole number of these leaves no short tile
+ * but at the end (nmf/_products.py, the CD pass over row blocks). */
+#if NMF_DENSE_WIDE_ROWS
+#define NMF_DENSE_ROW_BLOCK NMF_DENSE_WIDE_BLOCK
+#else
+#define NMF_DENSE_ROW_BLOCK NMF_DENSE_TILE_ROWS
+#endif
 /* Columns a cols tile sums at once: COLS_VECTORS accumulators each, 12 of the 16 vector
  * registers with AVX2, at most 20 of the 32 with AVX-512. Ten, not twelve, so that
  * k = 10, 20 and 30 make whole groups (twelve split k = 10 into 6 + 4 and k = 30 into

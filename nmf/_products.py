@@ -135,17 +135,17 @@ PASS_BLOCK_BYTES = 4 << 20
 # At least this many rows a block: each block's X.T @ W moves the m x k result in and
 # out of its kernel once.
 PASS_MIN_ROWS = 240
-# Blocks a whole number of the rows kernel's blocks (120 rows for a wide factor, tiles
-# of 4 or 6 rows: nmf/_dense_tile.h), so that no block ends on a short one.
-PASS_ROW_MULTIPLE = 120
+# Blocks a whole number of the rows kernel's blocks (120 rows in the AVX2 build's wide
+# walk), so that no block ends on a short tile.
+PASS_ROW_MULTIPLE = dense_fast.ROW_BLOCK if dense_fast is not None else 1
 
 
 def pass_products(X, k, n_threads=1):
     """For a C-contiguous dense X in nmf's kernels: (blocks, times, t_times_add), X's
-    row blocks as (start, stop) pairs, times(rows, factor, out) -> out = X[rows] @
-    factor and t_times_add(rows, factor, out, first) -> out (+)= X[rows].T @ factor,
-    each sum going on from out's entry unless first: over the blocks in order, the
-    bits of the whole X.T @ factor. One thread.
+    row blocks as slices, times(rows, factor, out) -> out = X[rows] @ factor and
+    t_times_add(rows, factor, out) -> out (+)= X[rows].T @ factor, each sum going on
+    from out's entry past the first block: over the blocks in order, the bits of the
+    whole X.T @ factor. One thread.
 
     None where X is not such an array; where it fits in one block (the loop's calls
     would be all that changes: 2-3 microseconds an iteration); where PASS_MIN_ROWS of
@@ -166,14 +166,14 @@ def pass_products(X, k, n_threads=1):
         return None
     if block * m * X.itemsize > 2 * PASS_BLOCK_BYTES:
         return None
-    blocks = [(start, min(n, start + block)) for start in range(0, n, block)]
+    blocks = [slice(start, min(n, start + block)) for start in range(0, n, block)]
     times, t_times = dense_fast.dense_times, dense_cols_fast.dense_times
 
     def rows_times(rows, factor, out):
         return times(X[rows], False, factor, out)
 
-    def rows_t_times_add(rows, factor, out, first):
-        return t_times(X[rows], True, factor, out, 1, not first)
+    def rows_t_times_add(rows, factor, out):
+        return t_times(X[rows], True, factor, out, 1, rows.start > 0)
     return blocks, rows_times, rows_t_times_add
 
 

@@ -19,8 +19,10 @@
  * search (none when lo is 0: entries below 0 fail the range test) and the row is left
  * at the first one past hi. The search compiles to conditional moves, a fixed number
  * of probes for a row's length: a branch on each probe went the wrong way about half
- * the time. count: the entries outside
- * [0, n_cols) are counted (returned); with search, those sit at the rows' ends.
+ * the time.
+ *
+ * count: the entries outside [0, n_cols) are counted (returned); with search, those
+ * sit at the rows' ends.
  */
 #ifndef NMF_SPARSE_SCATTER_H
 #define NMF_SPARSE_SCATTER_H
