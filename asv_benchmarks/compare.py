@@ -2,7 +2,7 @@
 
 For each data set and rank k, every variant (solver x dtype x thread count) runs in
 rounds, A B C ... A B C ..., and each ratio is taken within a round; the tables
-show medians over rounds:
+show medians over rounds (in a round, a solver's thread counts run back to back):
 
 * per-iteration time: a fit of a fixed number of iterations (tol=0) from the same
   initial factors (init='custom' for both libraries), divided by that number;
@@ -399,7 +399,10 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                 t.extend(budget.trace_seconds, 2 * budget.trace_iterations, goal)
             targets[pair[0].solver.name] = (goal, [first_reaching(t, goal) for t in pair])
 
-    # Interleaved rounds.
+    # Interleaved rounds. Within a round, each variant's thread counts run back to back
+    # (nmf at 1 thread, then at 2, then the next solver), so that a thread ratio pairs
+    # fits a second or two apart rather than the whole round apart: on the benchmark
+    # VMs the host moves memory-bound timings by tens of percent over minutes.
     times = {}   # (measure, dtype, threads, solver) -> [seconds per round]
 
     def record(key, seconds):
@@ -428,20 +431,25 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                             nmf_products(X, W0, Ht0, out_n, out_m, out_k)
                         record(("iter", dtype, n_threads, "nmf floor"),
                                (time.perf_counter() - start) / n_iter)
-                    for solver in usable:
-                        if dtype == "float32" and not solver.float32:
-                            continue
-                        count = pg_iter if solver.name == "nmf pg" else n_iter
+            for solver in usable:
+                if dtype == "float32" and not solver.float32:
+                    continue
+                count = pg_iter if solver.name == "nmf pg" else n_iter
+                for n_threads in args.threads:
+                    with pinned(n_threads):
                         record(("iter", dtype, n_threads, solver.name),
                                timed(solver.fit, X, W0, H0, count) / count)
-                    if dtype != "float64" or round_ >= budget.target_rounds:
+            if dtype != "float64" or round_ >= budget.target_rounds:
+                continue
+            for solver_name, (_, reached) in targets.items():
+                pair = (next(s for s in usable if s.name == solver_name), reference)
+                for role, solver, iterations in zip(("nmf", "ref"), pair, reached):
+                    if iterations is None:
                         continue
-                    for solver_name, (_, reached) in targets.items():
-                        pair = (next(s for s in usable if s.name == solver_name), reference)
-                        for role, solver, iterations in zip(("nmf", "ref"), pair, reached):
-                            if iterations is not None:
-                                record(("target", dtype, n_threads, solver_name, role),
-                                       timed(solver.fit, X, W0, H0, iterations))
+                    for n_threads in args.threads:
+                        with pinned(n_threads):
+                            record(("target", dtype, n_threads, solver_name, role),
+                                   timed(solver.fit, X, W0, H0, iterations))
 
     memory = {}
     for dtype in dtypes:

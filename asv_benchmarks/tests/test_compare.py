@@ -79,3 +79,30 @@ def test_nmf_products_floor_matches_the_library_products():
     run(X, W0, Ht, out_n, out_m, out_k)
     np.testing.assert_allclose(out_n, X @ Ht)
     np.testing.assert_allclose(out_m, X.T @ W0)
+
+
+def test_a_solvers_thread_counts_run_back_to_back_in_each_round(monkeypatch):
+    import types
+
+    import nmf
+
+    monkeypatch.setattr(compare, "SETTLE_SECONDS", 0.0)
+    calls = []
+
+    def recording(name):
+        def fit(X, W, H, max_iter):
+            calls.append((name, X.dtype.name, nmf.get_num_threads()))
+            return W, H
+        return compare.Solver(name, fit, memoryless=True)
+
+    X, _, _ = _problem()
+    budget = compare.Budget({"tiny": 2}, {"tiny": 1}, rounds=2, target_rounds=0,
+                            trace_seconds=0.0, trace_iterations=0, memory_iterations=1)
+    args = types.SimpleNamespace(float32=True, threads=[1, 2])
+    case = compare.run_case("tiny", X, 4, args, budget, [recording("a"), recording("b")],
+                            None, want_traces_of=set())
+    timed_calls = calls[:2 * 2 * 2 * 2]       # the rounds' fits; then the memory fits
+    one_round = [(name, dtype, n) for dtype in ("float64", "float32") for name in "ab"
+                 for n in (1, 2)]
+    assert timed_calls == one_round * 2
+    assert len(case["times"]["iter", "float32", 2, "b"]) == 2
