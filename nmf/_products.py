@@ -105,10 +105,14 @@ def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
                 gather(*arrays, factor, out, threads)
                 return out
             return sparse_gather
+        # Each thread owns a range of the result's rows holding about as many of X's
+        # entries as the others' (sparse_fast.scatter_bounds), chosen once.
         scatter, sorted_indices = sparse_fast.csr_t_times, X.has_sorted_indices
+        bounds = (sparse_fast.scatter_bounds(arrays[1], arrays[2], X.shape[transpose],
+                                             threads) if threads > 1 else None)
 
         def sparse_scatter(factor, out):
-            scatter(*arrays, factor, out, threads, sorted_indices)
+            scatter(*arrays, factor, out, threads, sorted_indices, bounds)
             return out
         return sparse_scatter
     if not uses_blas(X, k):

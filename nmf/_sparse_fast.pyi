@@ -17,7 +17,14 @@ def csr_t_times(
     out: NDArray[np.floating],  # floating[:, ::1], (n_cols, k), overwritten
     n_threads: int = 1,
     sorted_indices: bool = False,  # bint: each row's indices non-decreasing
+    bounds: NDArray[np.intp] | None = None,  # const Py_ssize_t[::1], (n_parts + 1,)
 ) -> None: ...
+def scatter_bounds(
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
+    indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
+    n_cols: int,
+    n_parts: int,
+) -> NDArray[np.intp]: ...
 def csr_inner_lowrank(
     data: NDArray[np.floating],  # const floating[::1], (nnz,)
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)

@@ -91,3 +91,40 @@ def test_cd_shares_threads_next_to_blas_only_when_its_products_use_it(monkeypatc
     non_negative_factorization(sp.csr_matrix(X), n_components=3, init="random",
                                random_state=0, max_iter=2, tol=0)
     assert seen == [False]    # sparse: H's product only (W's is summed in its sweep)
+
+
+@pytest.mark.parametrize("form", ["csr", "csc"])
+def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
+        monkeypatch, form):
+    """X's columns (CSR; rows for CSC) drawn with frequencies 1 / (j + 1): on several
+    threads the scatter's parts come from sparse_fast.scatter_bounds, computed once,
+    and give the one-thread bits; on one thread no bounds."""
+    monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1)
+    rng = np.random.default_rng(2)
+    p = 1.0 / (np.arange(400) + 1.0)
+    cols = rng.choice(400, size=2000 * 30, p=p / p.sum())
+    X = sp.csr_matrix((rng.random(cols.size), cols, np.arange(0, cols.size + 1, 30)),
+                      shape=(2000, 400))
+    X.sum_duplicates()
+    if form == "csc":
+        X = sp.csc_matrix(X.T)              # the same skew over its rows
+    transpose = form == "csr"               # the product that scatters
+    factor = rng.random((X.shape[0] if transpose else X.shape[1], 5))
+    out_rows = X.shape[1] if transpose else X.shape[0]
+    calls = []
+    real_bounds = _products.sparse_fast.scatter_bounds
+
+    def counted_bounds(*args):
+        calls.append(args)
+        return real_bounds(*args)
+    monkeypatch.setattr(_products.sparse_fast, "scatter_bounds", counted_bounds)
+    one = _products.product_function(X, transpose, 5, 1)(factor, np.empty((out_rows, 5)))
+    assert calls == []
+    times = _products.product_function(X, transpose, 5, 2)
+    assert len(calls) == 1 and calls[0][2:] == (out_rows, 2)
+    for _ in range(2):
+        two = times(factor, np.empty((out_rows, 5)))
+        np.testing.assert_array_equal(two, one)
+    assert len(calls) == 1
+    bounds = real_bounds(*calls[0])
+    assert 0 < bounds[1] < out_rows // 4    # most entries in the first rows

@@ -4,6 +4,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+import nmf._sparse_fast as sparse_fast_module
 from nmf._sparse_fast import csr_inner_lowrank, csr_t_times, csr_times
 
 from _builds import kernel_builds
@@ -366,3 +367,118 @@ def test_scatter_told_unsorted_indices_are_sorted_stays_inside_out():
     csr_t_times(data, indices, indptr, np.ones((50, 3)), out[1:41], 3, True)
     assert_array_equal(out[[0, 41]], 0)
     assert np.isfinite(out).all()
+
+
+def _sorted_rows(data, indices, indptr):
+    """Each row's entries sorted by index (repeated indices keep their order)."""
+    for i in range(len(indptr) - 1):
+        span = slice(indptr[i], indptr[i + 1])
+        order = np.argsort(indices[span], kind="stable")
+        data[span], indices[span] = data[span][order], indices[span][order]
+    return data, indices, indptr
+
+
+@pytest.mark.parametrize("sorted_indices", [False, True])
+@pytest.mark.parametrize("k", [3, 10, 70])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scatter_on_any_bounds_gives_the_same_bits(sorted_indices, k, dtype):
+    """Parts of any sizes, empty ones and one holding every row included, on any
+    number of threads (more parts than threads, or fewer): every output row gets its
+    entries in storage order, so the bits of one thread on equal shares."""
+    data, indices, indptr, A = _csr_arrays(n_rows=120, n_cols=61, density=0.25, seed=8,
+                                           dtype=dtype, duplicates=True,
+                                           shuffled=not sorted_indices)
+    if sorted_indices:
+        data, indices, indptr = _sorted_rows(data, indices, indptr)
+    F = np.random.default_rng(8).random((120, k)).astype(dtype)
+    expected = np.empty((61, k), dtype)
+    csr_t_times(data, indices, indptr, F, expected, 1)
+    rng = np.random.default_rng(9)
+    all_bounds = [[0, 61], [0, 0, 61], [0, 61, 61], [0, 1, 60, 61], [0, 30, 30, 30, 61]]
+    all_bounds += [np.concatenate([[0], np.sort(rng.integers(0, 62, parts - 1)), [61]])
+                   for parts in (2, 3, 5, 9)]
+    for module in kernel_builds("_sparse_fast"):
+        for bounds in all_bounds:
+            for n_threads in (1, 2, 4):
+                out = np.full((61, k), np.nan, dtype)
+                module.csr_t_times(data, indices, indptr, F, out, n_threads,
+                                   sorted_indices, np.asarray(bounds, np.intp))
+                assert_array_equal(out, expected, err_msg=f"bounds {bounds}")
+
+
+@pytest.mark.parametrize("bounds, message", [
+    ([0], "bounds must run from 0 to out's 4 rows"),
+    ([1, 4], "bounds must run from 0 to out's 4 rows"),
+    ([0, 2, 3], "bounds must run from 0 to out's 4 rows"),
+    ([0, 3, 2, 4], "bounds must be non-decreasing; it drops at position 1"),
+])
+def test_scatter_rejects_bounds_that_do_not_split_out(bounds, message):
+    out = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=message):
+        csr_t_times(np.ones(2), np.array([0, 3], np.int32), np.array([0, 2], np.int32),
+                    np.ones((1, 2)), out, 2, True, np.array(bounds, np.intp))
+
+
+def _part_costs(indices, bounds, n_cols):
+    counts = np.bincount(indices[(indices >= 0) & (indices < n_cols)], minlength=n_cols)
+    cost = counts + sparse_fast_module.COLUMN_COST_ENTRIES
+    return np.array([cost[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_parts", [1, 2, 3, 7])
+def test_scatter_bounds_share_the_entries_of_skewed_columns(index_dtype, n_parts):
+    """Columns drawn with frequencies 1 / (j + 1): equal shares of the columns would
+    leave nearly all the entries to the first part; the bounds share entries plus
+    COLUMN_COST a column about evenly (every row counted: fewer entries than the
+    sample size)."""
+    rng = np.random.default_rng(3)
+    n_rows, n_cols, per_row = 2000, 300, 30
+    p = 1.0 / (np.arange(n_cols) + 1.0)
+    indices = rng.choice(n_cols, size=n_rows * per_row, p=p / p.sum()).astype(index_dtype)
+    indptr = np.arange(0, n_rows * per_row + 1, per_row).astype(index_dtype)
+    bounds = sparse_fast_module.scatter_bounds(indices, indptr, n_cols, n_parts)
+    assert bounds.dtype == np.intp and len(bounds) == n_parts + 1
+    assert bounds[0] == 0 and bounds[-1] == n_cols and np.all(np.diff(bounds) >= 0)
+    costs = _part_costs(indices, bounds, n_cols)
+    # each part within one column's largest cost of an even share
+    largest = (np.bincount(indices, minlength=n_cols).max()
+               + sparse_fast_module.COLUMN_COST_ENTRIES)
+    assert np.all(np.abs(costs - costs.sum() / n_parts) <= largest)
+    equal = np.arange(n_parts + 1) * n_cols // n_parts
+    if n_parts > 1:     # what the bounds are for
+        assert _part_costs(indices, equal, n_cols).max() > 1.5 * costs.max()
+
+
+def test_scatter_bounds_sample_rows_of_a_large_matrix():
+    """Past the sample size only every s-th row is counted: still about even."""
+    rng = np.random.default_rng(4)
+    n_rows, n_cols, per_row = 40000, 500, 8      # 320000 entries: s = 4
+    p = np.linspace(2.0, 0.1, n_cols)
+    indices = rng.choice(n_cols, size=n_rows * per_row, p=p / p.sum()).astype(np.int32)
+    indptr = np.arange(0, n_rows * per_row + 1, per_row).astype(np.int32)
+    bounds = sparse_fast_module.scatter_bounds(indices, indptr, n_cols, 2)
+    costs = _part_costs(indices, bounds, n_cols)
+    assert abs(costs[0] - costs[1]) < 0.02 * costs.sum()
+
+
+def test_scatter_bounds_edge_cases():
+    bounds = sparse_fast_module.scatter_bounds
+    no_entries = np.zeros(0, np.int32)
+    # no entries: columns alone, equal shares
+    assert bounds(no_entries, np.zeros(5, np.int32), 10, 2).tolist() == [0, 5, 10]
+    assert bounds(no_entries, np.zeros(1, np.int32), 0, 3).tolist() == [0, 0, 0, 0]
+    assert bounds(no_entries, np.zeros(1, np.int32), 4, 1).tolist() == [0, 4]
+    # more parts than columns: some parts empty, still a split of out
+    b = bounds(np.array([0, 1, 1], np.int32), np.array([0, 3], np.int32), 2, 5)
+    assert b[0] == 0 and b[-1] == 2 and np.all(np.diff(b) >= 0) and len(b) == 6
+    # entries outside [0, n_cols) are not counted (the product reports them)
+    b = bounds(np.array([-7, 0, 9, 1], np.int32), np.array([0, 4], np.int32), 2, 2)
+    assert b.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="n_parts must be >= 1"):
+        bounds(no_entries, np.zeros(1, np.int32), 4, 0)
+    with pytest.raises(ValueError, match="indptr must have at least one entry"):
+        bounds(no_entries, np.zeros(0, np.int32), 4, 2)
+    with pytest.raises(ValueError, match="indptr must be non-decreasing"):
+        bounds(np.zeros(3, np.int32), np.array([0, 3, 1, 3], np.int32), 4, 2)
