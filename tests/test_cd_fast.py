@@ -107,22 +107,24 @@ def _csr_problem(dtype, index_dtype, n, m, k, seed):
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("k", [1, 3, 10, 30, 33, 70])
 @pytest.mark.parametrize("l1", [0.0, 0.3])
-def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtype, k, l1):
+@pytest.mark.parametrize("n", [101, 1500])
+def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtype, k, l1, n):
     """Summing X @ Ht block by block inside the sweep gives the bits of csr_times'
     X @ Ht, minus l1 as NumPy subtracts it, swept by cd_sweep: for every build, thread
-    count and block shape (n = 101: a partial last block)."""
-    W, gram, X, Ht = _csr_problem(dtype, index_dtype, n=101, m=23, k=k, seed=k)
-    cross = np.empty((101, k), dtype)
+    count and block shape (n = 101: a partial last block; 1500: blocks handed to the
+    threads in several chunks, in whatever order they ask)."""
+    W, gram, X, Ht = _csr_problem(dtype, index_dtype, n=n, m=23, k=k, seed=k)
+    cross = np.empty((n, k), dtype)
     csr_times(X.data, X.indices, X.indptr, Ht, cross)
     cross -= l1
     order = np.random.default_rng(k).permutation(k).astype(np.intp)
     expected = W.copy()
-    expected_violation = cd_sweep(expected, gram, cross, order, np.empty(101))
+    expected_violation = cd_sweep(expected, gram, cross, order, np.empty(n))
     for module in kernel_builds("_cd_fast"):
         for n_threads in (1, 2, 3):
             swept = W.copy()
             violation = module.cd_sweep_csr(swept, gram, X.data, X.indices, X.indptr, Ht,
-                                            l1, order, np.empty(101), n_threads)
+                                            l1, order, np.empty(n), n_threads)
             assert_array_equal(swept, expected)
             assert violation == expected_violation
 
