@@ -84,7 +84,13 @@ cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indice
 
 
 cdef enum:
-    GATHER_BLOCK_ROWS = 64  # csr_times hands rows to the threads in blocks of this many
+    # csr_times hands rows to the threads in blocks of this many, a block to whichever
+    # thread asks next (csr_inner_lowrank likewise): rows may come ordered by their
+    # entries, e.g. a CSC X's columns by term frequency (96% of debian_tfidf's entries
+    # in the first half), where OpenMP's "guided" handed the first thread the first
+    # half (2 threads 0.94 of one thread's time; on demand 0.32-0.59, k = 10 and 30;
+    # X as it is the same either way).
+    GATHER_BLOCK_ROWS = 64
 
 
 def csr_times(
@@ -112,7 +118,7 @@ def csr_times(
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     with nogil:
-        for block in prange(n_blocks, num_threads=n_threads, schedule="guided"):
+        for block in prange(n_blocks, num_threads=n_threads, schedule="dynamic"):
             bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
                                 min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, n_cols,
                                 k, &out[0, 0])
@@ -257,7 +263,8 @@ def csr_inner_lowrank(
     check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     n_threads = max(1, min(n_threads, n_rows, thread_limit()))  # see csr_times
     with nogil:
-        for i in prange(n_rows, num_threads=n_threads, schedule="guided"):
+        for i in prange(n_rows, num_threads=n_threads, schedule="dynamic",
+                       chunksize=GATHER_BLOCK_ROWS):
             row_sum = 0
             for p in range(indptr[i], indptr[i + 1]):
                 col = indices[p]
