@@ -202,14 +202,18 @@ def scatter_bounds(
     Py_ssize_t n_cols,                         # columns of A: rows of A.T @ F
     int n_parts,
 ):
-    """bounds for csr_t_times: n_parts ranges of A's columns holding about equal
-    numbers of entries, so that threads owning them do about equal work. Equal shares
-    of the columns would not: text data with its terms ordered by frequency has most
-    entries in the first columns (debian_tfidf so ordered: 96% in the first half; one
-    call of csr_t_times on 2 threads took 1.03 of its 1-thread time). Counted on every
-    s-th row, s such that about BOUNDS_SAMPLE_ENTRIES entries are read (a fit computes
-    this once: about a tenth of a millisecond); the parts only decide who computes
-    which output rows, never the bits. Entries outside [0, n_cols) are not counted."""
+    """bounds for csr_t_times: n_parts ranges of A's columns of about equal cost, a
+    column costing its entries plus COLUMN_COST, so that the threads owning them do
+    about equal work. Equal shares of the columns would not: text data with its terms
+    ordered by frequency has most entries in the first columns (debian_tfidf so
+    ordered: 96% in the first half; one call of csr_t_times on 2 threads took 1.03 of
+    its 1-thread time). COLUMN_COST is measured there: with the first part ending at
+    383 to 10000 of its 20000 columns, 2 threads took least time at about 1000 (67% of
+    the entries; 0.50-0.53 of one thread's time at k = 30, 0.79-0.80 at k = 10), which
+    32 entries a column puts the bound at. Entries are counted on every s-th row, s
+    such that about BOUNDS_SAMPLE_ENTRIES are read (once a fit: about a tenth of a
+    millisecond); the parts only decide who computes which output rows, never the
+    bits. Entries outside [0, n_cols) are not counted."""
     cdef Py_ssize_t n_rows = indptr.shape[0] - 1
     if n_rows < 0:
         raise ValueError("indptr must have at least one entry.")
