@@ -24,14 +24,17 @@ REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 DEBIAN_FILE = "debian_tfidf.npz"
 
 # name -> (kind, shape); the rank of the planted structure is 20 for every
-# synthetic set, so k=10 under-fits it and k=30 over-fits it.
+# dense and sparse set, so k=10 under-fits it and k=30 over-fits it; the zipf set has
+# no planted structure (its column frequencies are what it is for).
 SYNTHETIC = {
     "dense_2000x1000": ("dense", (2000, 1000)),
     "dense_5000x2000": ("dense", (5000, 2000)),
     "sparse_20000x5000": ("sparse", (20000, 5000)),
+    "zipf_30000x20000": ("zipf", (30000, 20000)),
 }
 PLANTED_RANK = 20
 KEEP = 0.1
+ZIPF_PER_ROW = 30
 NOISE = 0.1
 SEED = 0
 # The 6 x 2 example of the API's documentation: all overhead, no arithmetic.
@@ -81,6 +84,22 @@ def sparse_low_rank(shape, seed=SEED):
     return X
 
 
+def sparse_zipf(shape, per_row=ZIPF_PER_ROW, seed=SEED):
+    """CSR with ~per_row entries a row whose columns are drawn with frequencies
+    1 / (j + 10), so column 0 is the most frequent: a vocabulary sorted by term
+    frequency, as many text pipelines leave it (most entries fall in the first
+    columns; the sparse kernels must share such work evenly between threads).
+    Values uniform in (0, 1]; repeated columns in a row are summed."""
+    rng = np.random.default_rng(seed)
+    n, m = shape
+    weights = 1.0 / (np.arange(m) + 10.0)
+    columns = rng.choice(m, size=n * per_row, p=weights / weights.sum())
+    X = sp.csr_matrix((1.0 - rng.random(n * per_row), columns,
+                       np.arange(0, n * per_row + 1, per_row)), shape=(n, m))
+    X.sum_duplicates()              # sorts the indices too
+    return X
+
+
 def debian_tfidf():
     """The real text matrix (CSR float64); NotImplementedError when it is missing."""
     path = data_dir() / DEBIAN_FILE
@@ -95,7 +114,8 @@ def load(name, dtype="float64"):
         X = debian_tfidf()
     else:
         kind, shape = SYNTHETIC[name]
-        X = dense_low_rank(shape) if kind == "dense" else sparse_low_rank(shape)
+        make = {"dense": dense_low_rank, "sparse": sparse_low_rank, "zipf": sparse_zipf}
+        X = make[kind](shape)
     return X.astype(dtype, copy=False)
 
 

@@ -8,7 +8,8 @@ from . import data
 SETS = ["dense_2000x1000", "sparse_20000x5000", "debian_tfidf"]
 # Iterations per fit: enough to time, few on the 61089 x 20000 text matrix and for
 # 'pg', each of whose iterations solves two subproblems.
-ITERATIONS = {"cd": {"dense_2000x1000": 20, "sparse_20000x5000": 20, "debian_tfidf": 5},
+ITERATIONS = {"cd": {"dense_2000x1000": 20, "sparse_20000x5000": 20, "debian_tfidf": 5,
+                     "zipf_30000x20000": 10},
               "pg": {"dense_2000x1000": 10, "sparse_20000x5000": 5, "debian_tfidf": 2}}
 
 
@@ -64,19 +65,24 @@ class Fit:
 
 class FitThreads:
     """'cd' at k=30 on 1 and 2 threads (results must be bitwise the same; the
-    objective is tracked to show it)."""
+    objective is tracked to show it). zipf_30000x20000 has most of its entries in its
+    first columns, as text with its terms sorted by frequency: as CSR (X.T @ W shares
+    its result's rows between the threads) and as CSC (so do both sweeps' products)."""
 
-    params = (SETS, [1, 2])
+    params = (SETS + ["zipf_30000x20000", "zipf_30000x20000 csc"], [1, 2])
     param_names = ["data", "threads"]
     number = 1
     timeout = 600
 
     def setup(self, name, n_threads):
         self.threads = data.Threads(n_threads)
-        self.X = data.load(name)
+        set_name, _, layout = name.partition(" ")
+        self.X = data.load(set_name)
+        if layout == "csc":
+            self.X = self.X.tocsc()
         self.W0, self.H0 = data.initial_factors(self.X, 30)
         self.options = dict(n_components=30, init="custom", solver="cd", tol=0,
-                            max_iter=ITERATIONS["cd"][name])
+                            max_iter=ITERATIONS["cd"][set_name])
 
     def teardown(self, *params):
         self.threads.undo()

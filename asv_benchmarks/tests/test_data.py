@@ -38,6 +38,16 @@ def test_synthetic_sets_are_fixed_non_negative_and_shaped():
     assert (sparse != again).nnz == 0
 
 
+def test_zipf_set_is_fixed_and_front_loaded():
+    X = data.sparse_zipf((3000, 2000), per_row=10)
+    X.check_format(full_check=True)
+    assert X.format == "csr" and X.has_sorted_indices and X.data.min() > 0
+    assert (X != data.sparse_zipf((3000, 2000), per_row=10)).nnz == 0
+    counts = np.bincount(X.indices, minlength=2000)
+    assert counts[:1000].sum() > 0.85 * X.nnz         # most entries in the first half
+    assert 0.9 * 30000 < X.nnz <= 30000               # repeats summed
+
+
 def test_load_casts_and_initial_factors_follow_the_dtype():
     X = data.load("dense_2000x1000", "float32")
     assert X.dtype == np.float32 and X.shape == (2000, 1000)
