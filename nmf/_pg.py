@@ -34,7 +34,7 @@ class _Subproblems:
                  n_threads):
         n, k = W.shape
         rows = max(n, Ht.shape[0])
-        self.X, self.W, self.Ht = X, W, Ht
+        self.W, self.Ht = W, Ht
         self.penalties = {"W": (l1_W, l2_W), "H": (l1_H, l2_H)}
         # Weight of beta * ones and of eta * I on each subproblem's Gram.
         sparse_factor = {"data": "W", "components": "H"}.get(sparseness)
@@ -47,6 +47,10 @@ class _Subproblems:
         self.grad = np.empty((rows, k), dtype=X.dtype)
         self.step = np.empty((rows, k), dtype=X.dtype)
         self.n_threads = n_threads
+        # Each product's kernel and threads chosen once a fit (for sparse X on several
+        # threads that includes how X.T @ W's rows are shared: a pass over a sample of X).
+        self.products = {"W": _products.product_function(X, False, k, n_threads),
+                         "H": _products.product_function(X, True, k, n_threads)}
         # The side whose Gram and cross product the buffers hold. They depend on the
         # other factor only, which changes only when the other side is prepared and
         # solved: a side prepared twice in a row keeps its products.
@@ -66,10 +70,7 @@ class _Subproblems:
 
     def _fill(self, side, other, cross):
         k = other.shape[1]
-        if side == "W":
-            _products.X_times(self.X, other, cross, self.n_threads)
-        else:
-            _products.Xt_times(self.X, other, cross, self.n_threads)
+        self.products[side](other, cross)
         l1, l2 = self.penalties[side]
         if l1:
             cross -= l1

@@ -178,9 +178,14 @@ def test_products_are_not_recomputed_while_their_factor_is_unchanged(monkeypatch
     iteration when fitting (the start's products serve W's first subproblem), once in
     all with H fixed (the calls restarted at nls_max_iter reuse it)."""
     calls = []
-    original = nmf._pg._products.X_times
-    monkeypatch.setattr(nmf._pg._products, "X_times",
-                        lambda *args: calls.append(1) or original(*args))
+    original = nmf._pg._products.product_function
+
+    def counted(X, transpose, *args):
+        times = original(X, transpose, *args)
+        if transpose:
+            return times
+        return lambda factor, out: calls.append(1) or times(factor, out)
+    monkeypatch.setattr(nmf._pg._products, "product_function", counted)
     X, W0, H0 = _data(n=30, m=20, k=3, seed=6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -323,3 +328,31 @@ def test_ctrl_c_interrupts_quickly(tmp_path, setup, call):
         if latencies[-1] < 0.5:
             return
     pytest.fail(f"KeyboardInterrupt {latencies} s after SIGINT")
+
+
+@pytest.mark.parametrize("form", ["csr", "csc"])
+def test_pg_chooses_its_products_once_a_fit(monkeypatch, form):
+    """The kernels, threads and (sparse X, several threads) the split of X.T @ W's
+    rows are chosen once, not at every outer iteration; the result keeps the bits of
+    one thread."""
+    from nmf import _products
+    monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1)
+    built, bounds = [], []
+    real_function, real_bounds = _products.product_function, _products.sparse_fast.scatter_bounds
+    monkeypatch.setattr(_products, "product_function",
+                        lambda *a, **kw: built.append(a) or real_function(*a, **kw))
+    monkeypatch.setattr(_products.sparse_fast, "scatter_bounds",
+                        lambda *a: bounds.append(a) or real_bounds(*a))
+    X = sp.random(300, 200, density=0.1, format=form, random_state=0)
+    fits = []
+    for n_threads in (1, 2):
+        nmf.set_num_threads(n_threads)
+        try:
+            fits.append(non_negative_factorization(X, n_components=4, solver="pg",
+                                                   max_iter=20, tol=0, init="random",
+                                                   random_state=0)[:2])
+        finally:
+            nmf.set_num_threads(None)
+    assert len(built) == 4 and len(bounds) == 1      # W's and H's, per fit; 2 threads
+    assert_array_equal(fits[0][0], fits[1][0])
+    assert_array_equal(fits[0][1], fits[1][1])
