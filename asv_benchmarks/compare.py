@@ -166,12 +166,29 @@ def _nmf_products():
         return None
     threaded = "n_threads" in inspect.signature(X_times).parameters
     threaded_gram = "n_threads" in inspect.signature(gram).parameters
+    # Where nmf chooses a product's kernel and threads once a fit (product_function),
+    # choose them once per operands and thread count here too.
+    # The choices for the last X and k are kept, one pair per thread count.
+    product_function = getattr(products, "product_function", None)
+    chosen = {}
 
     def run(X, W, Ht, out_n, out_m, out_k):
-        threads = {"n_threads": nmf.get_num_threads()} if threaded else {}
-        X_times(X, Ht, out=out_n, **threads)
-        Xt_times(X, W, out=out_m, **threads)
-        threads = {"n_threads": nmf.get_num_threads()} if threaded_gram else {}
+        n_threads, k = nmf.get_num_threads(), W.shape[1]
+        if product_function is not None:
+            if chosen.get("X") is not X or chosen.get("k") != k:
+                chosen.clear()
+                chosen.update(X=X, k=k)
+            if n_threads not in chosen:
+                chosen[n_threads] = (product_function(X, False, k, n_threads),
+                                     product_function(X, True, k, n_threads))
+            times, t_times = chosen[n_threads]
+            times(Ht, out_n)
+            t_times(W, out_m)
+        else:
+            threads = {"n_threads": n_threads} if threaded else {}
+            X_times(X, Ht, out=out_n, **threads)
+            Xt_times(X, W, out=out_m, **threads)
+        threads = {"n_threads": n_threads} if threaded_gram else {}
         gram(W, out=out_k, **threads)
         gram(Ht, out=out_k, **threads)
     return run

@@ -45,9 +45,12 @@ def parts(X, W, Ht, n_threads):
                                         violations[:len(factor)], n_threads)
 
     library_X = X if sp.issparse(X) else np.asarray(X)
+    # Chosen once, as a fit chooses them (kernel, threads, the split of X^T W's rows).
+    X_times = _products.product_function(X, False, k, n_threads)
+    Xt_times = _products.product_function(X, True, k, n_threads)
     return {
-        "X H^T": lambda: _products.X_times(X, Ht, cross_W, n_threads),
-        "X^T W": lambda: _products.Xt_times(X, W, cross_H, n_threads),
+        "X H^T": lambda: X_times(Ht, cross_W),
+        "X^T W": lambda: Xt_times(W, cross_H),
         "Grams": lambda: (_products.gram(W, gram, n_threads),
                           _products.gram(Ht, gram, n_threads)),
         "sweep W": sweep(W, gram_W, cross_W),
