@@ -41,6 +41,15 @@ def _csr_arrays(n_rows=37, n_cols=23, density=0.3, seed=0, dtype=np.float64,
             dense.astype(dtype))
 
 
+def _sorted_rows(data, indices, indptr):
+    """Each row's entries sorted by index (repeated indices keep their order)."""
+    for i in range(len(indptr) - 1):
+        span = slice(indptr[i], indptr[i + 1])
+        order = np.argsort(indices[span], kind="stable")
+        data[span], indices[span] = data[span][order], indices[span][order]
+    return data, indices, indptr
+
+
 def _readonly(*arrays):
     for a in arrays:
         a.setflags(write=False)
@@ -316,10 +325,7 @@ def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype, k):
     entry, for any thread count, rows of every length from empty up."""
     data, indices, indptr, A = _csr_arrays(n_rows=300, n_cols=97, density=0.2, seed=5,
                                            dtype=dtype, duplicates=duplicates)
-    for i in range(300):   # sort each row; repeated indices keep their storage order
-        span = slice(indptr[i], indptr[i + 1])
-        order = np.argsort(indices[span], kind="stable")
-        data[span], indices[span] = data[span][order], indices[span][order]
+    data, indices, indptr = _sorted_rows(data, indices, indptr)
     lengths = np.minimum(np.diff(indptr), np.arange(300) % 31)   # rows of 0 to 30
     keep = np.concatenate([np.arange(indptr[i], indptr[i] + lengths[i]) for i in range(300)])
     data, indices = data[keep], indices[keep]
@@ -367,15 +373,6 @@ def test_scatter_told_unsorted_indices_are_sorted_stays_inside_out():
     csr_t_times(data, indices, indptr, np.ones((50, 3)), out[1:41], 3, True)
     assert_array_equal(out[[0, 41]], 0)
     assert np.isfinite(out).all()
-
-
-def _sorted_rows(data, indices, indptr):
-    """Each row's entries sorted by index (repeated indices keep their order)."""
-    for i in range(len(indptr) - 1):
-        span = slice(indptr[i], indptr[i + 1])
-        order = np.argsort(indices[span], kind="stable")
-        data[span], indices[span] = data[span][order], indices[span][order]
-    return data, indices, indptr
 
 
 @pytest.mark.parametrize("sorted_indices", [False, True])
