@@ -2,7 +2,8 @@
 
 For each data set and rank k, every variant (solver x dtype x thread count) runs in
 rounds, A B C ... A B C ..., and each ratio is taken within a round; the tables
-show medians over rounds (in a round, a solver's thread counts run back to back):
+show medians over rounds (in a round, each solver's dtypes and thread counts run back
+to back, scikit-learn's 'cd' right after nmf's):
 
 * per-iteration time: a fit of a fixed number of iterations (tol=0) from the same
   initial factors (init='custom' for both libraries), divided by that number;
@@ -75,7 +76,7 @@ class Budget:
 FULL = Budget({"dense_2000x1000": 20, "dense_5000x2000": 10, "sparse_20000x5000": 15,
                "debian_tfidf": 5},
               {"dense_2000x1000": 5, "dense_5000x2000": 2, "sparse_20000x5000": 3,
-               "debian_tfidf": 1}, rounds=5, target_rounds=3, trace_seconds=6.0,
+               "debian_tfidf": 1}, rounds=7, target_rounds=3, trace_seconds=6.0,
               trace_iterations=3000, memory_iterations=3)
 QUICK = Budget({"dense_2000x1000": 10, "dense_5000x2000": 5, "sparse_20000x5000": 10,
                 "debian_tfidf": 3},
@@ -120,14 +121,15 @@ def _sklearn_fit(solver):
 
 
 def solvers():
-    """nmf 'cd', 'pg' and 'cd' with accelerated=True, scikit-learn's 'cd' and 'mu';
-    each probed on the 6 x 2 example (a solver that fails there is reported, not
-    measured)."""
+    """nmf 'cd', scikit-learn's 'cd' (next to it, for the headline ratio), nmf 'cd'
+    with accelerated=True, nmf 'pg' and scikit-learn's 'mu', in the order a round
+    runs them; each probed on the 6 x 2 example (a solver that fails there is
+    reported, not measured)."""
     found = [Solver("nmf cd", _nmf_fit(solver="cd"), memoryless=True),
-             Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False),
+             Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
              Solver("nmf cd accel", _nmf_fit(solver="cd", accelerated=True),
                     memoryless=True),
-             Solver("sklearn cd", _sklearn_fit("cd"), memoryless=True),
+             Solver("nmf pg", _nmf_fit(solver="pg"), memoryless=False),
              Solver("sklearn mu", _sklearn_fit("mu"), memoryless=True, float32=False)]
     for solver in found:
         probe(solver)
@@ -416,23 +418,27 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                 t.extend(budget.trace_seconds, 2 * budget.trace_iterations, goal)
             targets[pair[0].solver.name] = (goal, [first_reaching(t, goal) for t in pair])
 
-    # Interleaved rounds. Within a round, each variant's thread counts run back to back
-    # (nmf at 1 thread, then at 2, then the next solver), so that a thread ratio pairs
-    # fits a second or two apart rather than the whole round apart: on the benchmark
-    # VMs the host moves memory-bound timings by tens of percent over minutes.
+    # Interleaved rounds. Within a round each solver's variants run back to back (nmf
+    # cd float64 at 1 thread, at 2, float32 at 1, at 2, then scikit-learn's cd the
+    # same way, then the next solver), so that a thread or dtype ratio pairs fits a
+    # second or two apart rather than half a round apart, and nmf's cd meets
+    # scikit-learn's next to it: on the benchmark VMs the host moves memory-bound
+    # timings by tens of percent over minutes.
     times = {}   # (measure, dtype, threads, solver) -> [seconds per round]
 
     def record(key, seconds):
         times.setdefault(key, []).append(seconds)
 
+    operands = {}
+    for dtype in dtypes:
+        X = Xs[dtype]
+        operands[dtype] = (np.ascontiguousarray(starts[dtype][1].T),
+                           np.empty((X.shape[0], k), dtype),
+                           np.empty((X.shape[1], k), dtype), np.empty((k, k), dtype))
     for round_ in range(budget.rounds):
         for dtype in dtypes:
-            X = Xs[dtype]
-            W0, H0 = starts[dtype]
-            Ht0 = np.ascontiguousarray(H0.T)
-            out_n = np.empty((X.shape[0], k), dtype)
-            out_m = np.empty((X.shape[1], k), dtype)
-            out_k = np.empty((k, k), dtype)
+            X, (W0, H0) = Xs[dtype], starts[dtype]
+            Ht0, out_n, out_m, out_k = operands[dtype]
             for n_threads in args.threads:
                 with pinned(n_threads):
                     ready_for_timing(W0, H0)
@@ -448,16 +454,17 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                             nmf_products(X, W0, Ht0, out_n, out_m, out_k)
                         record(("iter", dtype, n_threads, "nmf floor"),
                                (time.perf_counter() - start) / n_iter)
-            for solver in usable:
+        for solver in usable:
+            count = pg_iter if solver.name == "nmf pg" else n_iter
+            for dtype in dtypes:
                 if dtype == "float32" and not solver.float32:
                     continue
-                count = pg_iter if solver.name == "nmf pg" else n_iter
                 for n_threads in args.threads:
                     with pinned(n_threads):
                         record(("iter", dtype, n_threads, solver.name),
-                               timed(solver.fit, X, W0, H0, count) / count)
-            if dtype != "float64" or round_ >= budget.target_rounds:
-                continue
+                               timed(solver.fit, Xs[dtype], *starts[dtype], count) / count)
+        if round_ < budget.target_rounds:
+            X, (W0, H0) = Xs["float64"], starts["float64"]
             for solver_name, (_, reached) in targets.items():
                 pair = (next(s for s in usable if s.name == solver_name), reference)
                 for role, solver, iterations in zip(("nmf", "ref"), pair, reached):
@@ -465,7 +472,7 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                         continue
                     for n_threads in args.threads:
                         with pinned(n_threads):
-                            record(("target", dtype, n_threads, solver_name, role),
+                            record(("target", "float64", n_threads, solver_name, role),
                                    timed(solver.fit, X, W0, H0, iterations))
 
     memory = {}
