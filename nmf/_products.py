@@ -156,8 +156,8 @@ def pass_products(X, k, n_threads=1):
     its rows overflow twice PASS_BLOCK_BYTES (no block would stay in cache); or where
     the products over all of X would run on several threads: there each block adds
     two parallel regions, and on 2 threads the pass was faster on some shapes and
-    slower on others (README, Performance: dense_2000x1000 float64 k=30 0.79-0.85 of
-    the whole products' time, float32 k=10 0.96-1.80).
+    slower on others (asv_benchmarks/MEASUREMENTS.md: dense_2000x1000 float64 k=30
+    0.79-0.85 of the whole products' time, float32 k=10 0.96-1.80).
     """
     if sp.issparse(X) or uses_blas(X, k) or not X.flags.c_contiguous:
         return None
