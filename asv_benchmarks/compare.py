@@ -169,21 +169,21 @@ def _nmf_products():
     threaded = "n_threads" in inspect.signature(X_times).parameters
     threaded_gram = "n_threads" in inspect.signature(gram).parameters
     # Where nmf chooses a product's kernel and threads once a fit (product_function),
-    # choose them once per operands and thread count here too.
-    # The choices for the last X and k are kept, one pair per thread count.
+    # choose them once per operands and thread count here too, for the last X only.
     product_function = getattr(products, "product_function", None)
-    chosen = {}
+    chosen_for = [None]     # the X whose choices `chosen` holds
+    chosen = {}             # (k, n_threads) -> (X @ F, X.T @ F)
 
     def run(X, W, Ht, out_n, out_m, out_k):
         n_threads, k = nmf.get_num_threads(), W.shape[1]
         if product_function is not None:
-            if chosen.get("X") is not X or chosen.get("k") != k:
+            if chosen_for[0] is not X:
+                chosen_for[0] = X
                 chosen.clear()
-                chosen.update(X=X, k=k)
-            if n_threads not in chosen:
-                chosen[n_threads] = (product_function(X, False, k, n_threads),
-                                     product_function(X, True, k, n_threads))
-            times, t_times = chosen[n_threads]
+            if (k, n_threads) not in chosen:
+                chosen[k, n_threads] = (product_function(X, False, k, n_threads),
+                                        product_function(X, True, k, n_threads))
+            times, t_times = chosen[k, n_threads]
             times(Ht, out_n)
             t_times(W, out_m)
         else:
