@@ -11,7 +11,7 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange
 
-from nmf._gram_fast cimport ROWS_PER_BLOCK, add_blocks
+from nmf._gram_fast cimport add_blocks
 from nmf._overlap cimport views_overlap
 from ._gram_fast import blocks_for
 from ._threads import thread_limit
@@ -114,27 +114,27 @@ def gram(const floating[:, ::1] F not None, floating[:, ::1] out not None,
          int n_threads=1):
     """out <- F.T @ F, (k, k), for F (r, k); returns out (symmetric, both triangles).
 
-    Row blocks of ROWS_PER_BLOCK (nmf/_gram_fast.pxd) in parallel, their Grams added in
-    block order.
+    Row blocks (nmf/_gram_fast.pyx, block_rows) in parallel, their Grams added in block
+    order.
     """
     cdef Py_ssize_t r = F.shape[0], k = F.shape[1]
-    cdef Py_ssize_t b, start
+    cdef Py_ssize_t b, start, size
     if k > NMF_DENSE_MAX_K:
         raise ValueError(f"F must have at most {NMF_DENSE_MAX_K} columns; got {k}.")
-    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads, ROWS_PER_BLOCK)
+    prepared = blocks_for(np.asarray(F), np.asarray(out), n_threads)
     if prepared is None:
         return np.asarray(out)
     cdef floating[:, :, ::1] blocks = prepared[0]
     cdef Py_ssize_t n_blocks = blocks.shape[0]
-    n_threads = prepared[1]
+    n_threads, size = prepared[1], prepared[2]
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
-            start = b * ROWS_PER_BLOCK
+            start = b * size
             if floating is float:
-                nmf_dense_gram_float(&F[start, 0], min(<Py_ssize_t> ROWS_PER_BLOCK,
-                                     r - start), r - start, k, &blocks[b, 0, 0])
+                nmf_dense_gram_float(&F[start, 0], min(size, r - start), r - start, k,
+                                     &blocks[b, 0, 0])
             else:
-                nmf_dense_gram_double(&F[start, 0], min(<Py_ssize_t> ROWS_PER_BLOCK,
-                                      r - start), r - start, k, &blocks[b, 0, 0])
+                nmf_dense_gram_double(&F[start, 0], min(size, r - start), r - start, k,
+                                      &blocks[b, 0, 0])
         add_blocks(blocks, out)
     return np.asarray(out)

@@ -3,9 +3,16 @@
 from cython cimport floating
 
 cdef enum:
-    # Rows per block: a block of a k = 30 float64 factor is ~2 MB (a core's L2). The
-    # blocks do not depend on the thread count, so neither do the bits.
+    # The rows are cut into equal blocks (the last one up to a block count shorter), at
+    # most ROWS_PER_BLOCK each (a k = 30 float64 block is then at most ~2 MB), their
+    # number a multiple of BLOCKS_MULTIPLE, so that 1, 2 or 4 threads share the rows
+    # evenly: with blocks of 8192 rows, 20000 rows came in three blocks, two of them
+    # on one thread (0.81 of one thread's time). Blocks of at least MIN_ROWS_PER_BLOCK
+    # rows, so small factors stay one block. The blocks depend on the row count only,
+    # not on the thread count, so neither do the bits.
     ROWS_PER_BLOCK = 8192
+    MIN_ROWS_PER_BLOCK = 512
+    BLOCKS_MULTIPLE = 4
 
 
 cdef inline void add_blocks(floating[:, :, ::1] blocks,

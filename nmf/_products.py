@@ -32,7 +32,7 @@ def gram_function(rows, k, n_threads=1):
     """A function (factor, out) -> out = factor.T @ factor (k, k), for factors of this
     shape, the choice below made once. nmf/_dense_fast.pyx's kernel where there is one
     (2.4 times as fast as OpenBLAS's syrk on a tall thin factor); else NumPy's syrk,
-    or for a tall factor syrk over fixed row blocks in parallel (nmf/_gram_fast.pyx;
+    or for a tall factor syrk over row blocks in parallel (nmf/_gram_fast.pyx;
     NumPy's one call would run on one core). Small factors go to NumPy either way (the
     kernel's call costs a few microseconds). The bits never depend on the thread
     count."""
@@ -41,7 +41,7 @@ def gram_function(rows, k, n_threads=1):
     if dense_fast is not None and k <= dense_fast.MAX_K and work >= GRAM_KERNEL_WORK:
         kernel = dense_fast.gram
         return lambda factor, out: kernel(factor, out, threads)
-    if rows <= gram_fast.BLOCK_ROWS:
+    if gram_fast.block_rows(rows) >= rows:     # one block
         return lambda factor, out: np.dot(factor.T, factor, out=out)
     kernel = gram_fast.gram
     return lambda factor, out: kernel(factor, out, threads)

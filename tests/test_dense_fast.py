@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf._cpu import has_avx2, has_avx512f, has_fma
+from nmf._gram_fast import block_rows
 
 from _builds import is_built
 from _guard import at_page_end
@@ -244,13 +245,15 @@ def test_gram_matches_numpy_and_does_not_depend_on_threads(dtype, r, k):
 @pytest.mark.parametrize("dense_fast", VARIANTS)
 def test_gram_sums_each_entry_in_row_order(dense_fast):
     """Each entry is one chain of fused multiply-adds over the rows in order, restarted
-    at every block of 8192 rows, the blocks added in order. Terms 1 and 2^-54 show the
-    order: 1 + 2^-54 rounds back to 1, four times 2^-54 make 2^-52, one ulp of 1."""
+    at every block (nmf._gram_fast.block_rows: four of 2049 rows here), the blocks
+    added in order. Terms 1 and 2^-54 show the order: 1 + 2^-54 rounds back to 1, four
+    times 2^-54 make 2^-52, one ulp of 1."""
     k = 3
     F = np.zeros((8192 + 4, k))
+    assert block_rows(len(F)) == 2049
     F[0] = 1.0
     F[1:5] = 2.0 ** -27       # in the first block's chain after the 1: each lost
-    F[8192:] = 2.0 ** -27     # the second block's chain: 2^-52, added to the first's 1
+    F[-4:] = 2.0 ** -27       # the last block's chain: 2^-52, added to the first's 1
     out = np.empty((k, k))
     dense_fast.gram(F, out, 1)
     # one chain over all rows would give 1; the small terms first, 1 + 2^-51

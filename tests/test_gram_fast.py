@@ -3,10 +3,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from nmf._gram_fast import BLOCK_ROWS, gram
+from nmf._gram_fast import MAX_BLOCK_ROWS, MIN_BLOCK_ROWS, block_rows, gram
+
+BLOCK_ROWS = MAX_BLOCK_ROWS
 
 
-@pytest.mark.parametrize("rows", [1, 7, BLOCK_ROWS, BLOCK_ROWS + 1, 3 * BLOCK_ROWS + 5])
+@pytest.mark.parametrize("rows", [1, 7, 4 * MIN_BLOCK_ROWS - 1, 4 * MIN_BLOCK_ROWS, 20000,
+                                  4 * BLOCK_ROWS, 4 * BLOCK_ROWS + 1, 13 * BLOCK_ROWS + 5])
 @pytest.mark.parametrize("k", [1, 4, 13])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gram_matches_numpy_and_is_symmetric(rows, k, dtype):
@@ -18,6 +21,23 @@ def test_gram_matches_numpy_and_is_symmetric(rows, k, dtype):
     assert_array_equal(out, out.T)
     reference = F.astype(np.float64).T @ F.astype(np.float64)
     assert_allclose(out, reference, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (0, 1), (1, 1), (2047, 2047),            # one block below four of MIN_BLOCK_ROWS
+    (2048, 512), (2049, 513), (20000, 5000),  # four equal blocks up to 4 * 8192 rows
+    (32768, 8192), (32769, 4097),             # then eight, at most 8192 rows each
+    (61089, 7637), (65536, 8192), (65537, 5462)])
+def test_block_rows_splits_evenly_in_a_multiple_of_four_blocks(rows, expected):
+    """Blocks of equal size (the last one shorter by less than the block count), so
+    that 1, 2 or 4 threads share the rows evenly; at most MAX_BLOCK_ROWS rows each."""
+    assert block_rows(rows) == expected
+    size = block_rows(rows)
+    n_blocks = -(-rows // size)
+    assert size <= MAX_BLOCK_ROWS or n_blocks == 1
+    if n_blocks > 1:
+        assert n_blocks % 4 == 0 and size >= MIN_BLOCK_ROWS
+        assert rows - (n_blocks - 1) * size > size - n_blocks
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
