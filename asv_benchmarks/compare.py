@@ -14,7 +14,10 @@ to back, scikit-learn's 'cd' right after nmf's):
   objective is within 1e-3 (relative) of the best objective either solver of the
   pair reaches within its trace budget (float64);
 * peak memory beyond X: tracemalloc's peak during one short fit, X and the caller's
-  initial factors excluded.
+  initial factors excluded;
+* with more than one thread count: nmf 'cd''s ratio to its own 1-thread time by where
+  the host had put the CPUs (placement.py: a cache line's round trip between the
+  first two, measured before and after each 1- and 2-thread pair).
 
 It also draws the convergence figure: objective gap to the best objective vs time,
 log-log, for nmf 'cd' and 'pg' and scikit-learn's 'cd' and 'mu', on one set.
@@ -47,6 +50,7 @@ import scipy.sparse as sp
 import threadpoolctl
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import placement  # noqa: E402
 from benchmarks import data  # noqa: E402
 
 import nmf  # noqa: E402
@@ -59,6 +63,7 @@ SETS = ["dense_2000x1000", "dense_5000x2000", "sparse_20000x5000", "debian_tfidf
 QUICK_SETS = ["dense_2000x1000", "sparse_20000x5000", "debian_tfidf"]
 FIGURE_CASE = ("debian_tfidf", 30)
 FIGURE_FALLBACK = ("sparse_20000x5000", 30)
+PLACED_SOLVER = "nmf cd"  # the solver whose thread ratio is shown by the CPUs' placement
 
 
 @dataclasses.dataclass
@@ -249,6 +254,11 @@ def describe_machine(args, budget):
             lines.append(f"WARNING: {name}={os.environ[name]} is set; it can select a slower"
                          " OpenBLAS kernel. Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE"
                          " together for benchmark runs.")
+    if len(args.threads) > 1:
+        ns = placement.round_trip_ns()
+        lines.append("CPUs' placement at the start: " + (
+            "not measured (no C compiler, or one CPU)" if ns is None
+            else f"round trip {ns:.0f} ns ({placement.describe(ns)})"))
     for n_threads in args.threads:
         with pinned(n_threads):
             lines.append(f"pinned to {n_threads} thread(s):")
@@ -456,13 +466,22 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
                                (time.perf_counter() - start) / n_iter)
         for solver in usable:
             count = pg_iter if solver.name == "nmf pg" else n_iter
+            # nmf cd's thread ratio by the CPUs' placement: the round trip between
+            # them just before and just after its fits at each thread count.
+            placed = (solver.name == PLACED_SOLVER and len(args.threads) > 1
+                      and 1 in args.threads)
             for dtype in dtypes:
                 if dtype == "float32" and not solver.float32:
                     continue
+                if placed:
+                    before = placement.round_trip_ns()
                 for n_threads in args.threads:
                     with pinned(n_threads):
                         record(("iter", dtype, n_threads, solver.name),
                                timed(solver.fit, Xs[dtype], *starts[dtype], count) / count)
+                if placed:
+                    record(("placement", dtype, solver.name),
+                           (before, placement.round_trip_ns()))
         if round_ < budget.target_rounds:
             X, (W0, H0) = Xs["float64"], starts["float64"]
             for solver_name, (_, reached) in targets.items():
@@ -492,6 +511,13 @@ def run_case(name, X64, k, args, budget, all_solvers, nmf_products, want_traces_
 def per_round_ratio(times, key_a, key_b):
     a, b = times.get(key_a, []), times.get(key_b, [])
     return median([x / y for x, y in zip(a, b)]) if a and b else math.nan
+
+
+def round_placement(before, after):
+    """A round's placement from the round trips around its fits: 'near' or 'far' when
+    both say so, else 'moved' (or '?' when not measured)."""
+    both = {placement.describe(before), placement.describe(after)}
+    return both.pop() if len(both) == 1 else "?" if "?" in both else "moved"
 
 
 def fmt(value, digits=2):
@@ -535,6 +561,50 @@ def iteration_table(cases, args, has_nmf_floor):
                            if dtype != "float64" else "-")
                 rows.append(row)
     return table(header, rows)
+
+
+def placement_table(cases, args):
+    """nmf cd at each thread count over 1 thread, medians of the rounds by placement."""
+    header = ["set", "dtype", "k", "threads", "round trips ns", "rounds near / far / moved",
+              "nmf cd / its 1 thread: near", "far", "all rounds"]
+    rows = []
+    for case in cases:
+        t = case["times"]
+        for dtype in case["dtypes"]:
+            trips = t.get(("placement", dtype, PLACED_SOLVER), [])
+            if not trips:
+                continue
+            places = [round_placement(*pair) for pair in trips]
+            measured = [ns for pair in trips for ns in pair if ns is not None]
+            span = (f"{min(measured):.0f}-{max(measured):.0f}" if measured else "-")
+            for n in args.threads:
+                if n == 1:
+                    continue
+                ratios = [a / b for a, b in zip(t[("iter", dtype, n, PLACED_SOLVER)],
+                                                t[("iter", dtype, 1, PLACED_SOLVER)])]
+
+                def of(place):
+                    chosen = [r for r, p in zip(ratios, places) if p == place]
+                    return fmt(median(chosen)) if chosen else "-"
+                rows.append([case["name"], dtype, case["k"], n, span,
+                             " / ".join(str(places.count(p)) for p in ("near", "far",
+                                                                       "moved")),
+                             of("near"), of("far"), fmt(median(ratios))])
+    return table(header, rows)
+
+
+def placement_section(cases, args):
+    rows = placement_table(cases, args)
+    if len(rows) <= 2:          # header only: one thread count, or nothing measured
+        return []
+    return ["", "### Threads by the CPUs' placement",
+            "",
+            "nmf cd's per-iteration time at each thread count over its 1-thread time, the"
+            " median over the rounds in which the CPUs were near (a cache line's round"
+            f" trip between them at most {placement.NEAR_NS:g} ns) or far, both before and"
+            " after the round's nmf cd fits of that dtype (asv_benchmarks/placement.py);"
+            " 'moved': near once and far once.",
+            "", *rows]
 
 
 def target_table(cases, args):
@@ -600,6 +670,7 @@ def report(cases, args, budget, all_solvers, machine, has_nmf_floor):
         " (dense X) or scipy.sparse (sparse X); the nmf-products floor is the same"
         " products through nmf's own functions. Medians of per-round ratios.",
         "", *iteration_table(cases, args, has_nmf_floor),
+        *placement_section(cases, args),
         "", f"### Time to reach the target (float64; objective within {TARGET:g} of the"
         " best either solver of the pair reaches)",
         "",

@@ -1,5 +1,7 @@
 """compare.py's bookkeeping: traces, iterations to a target, ratios, the tables."""
 import math
+import time
+import types
 
 import numpy as np
 import pytest
@@ -85,8 +87,6 @@ def test_nmf_products_floor_matches_the_library_products():
 
 
 def test_a_solvers_dtypes_and_thread_counts_run_back_to_back_in_each_round(monkeypatch):
-    import types
-
     import nmf
 
     monkeypatch.setattr(compare, "SETTLE_SECONDS", 0.0)
@@ -109,3 +109,46 @@ def test_a_solvers_dtypes_and_thread_counts_run_back_to_back_in_each_round(monke
                  for n in (1, 2)]
     assert timed_calls == one_round * 2
     assert len(case["times"]["iter", "float32", 2, "b"]) == 2
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    (60.0, 200.0, "near"), (350.0, 600.0, "far"), (60.0, 350.0, "moved"),
+    (350.0, 60.0, "moved"), (None, None, "?"), (60.0, None, "?")])
+def test_a_rounds_placement_needs_both_round_trips_to_agree(before, after, expected):
+    assert compare.round_placement(before, after) == expected
+
+
+def test_nmf_cds_thread_ratio_is_shown_by_the_placement_around_its_fits(monkeypatch):
+    import nmf
+    import placement
+
+    monkeypatch.setattr(compare, "SETTLE_SECONDS", 0.0)
+    trips = iter([60.0, 70.0, 350.0, 400.0, 60.0, 400.0] * 2)   # per dtype and round
+    probes = []
+
+    def round_trip_ns():
+        probes.append(None)
+        return next(trips)
+    monkeypatch.setattr(placement, "round_trip_ns", round_trip_ns)
+    seconds = {1: 1.0, 2: 0.5}
+
+    def fit(X, W, H, max_iter):
+        time.sleep(0.01 * seconds[nmf.get_num_threads()])
+        return W, H
+    X, _, _ = _problem()
+    budget = compare.Budget({"tiny": 1}, {"tiny": 1}, rounds=3, target_rounds=0,
+                            trace_seconds=0.0, trace_iterations=0, memory_iterations=1)
+    args = types.SimpleNamespace(float32=False, threads=[1, 2])
+    solvers = [compare.Solver("nmf cd", fit, memoryless=True),
+               compare.Solver("sklearn cd", fit, memoryless=True)]
+    case = compare.run_case("tiny", X, 4, args, budget, solvers, None, want_traces_of=set())
+    assert len(probes) == 2 * 3              # before and after nmf cd's fits, each round
+    assert case["times"]["placement", "float64", "nmf cd"] == [
+        (60.0, 70.0), (350.0, 400.0), (60.0, 400.0)]
+    header, rule, row = compare.placement_table([case], args)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:6] == ["tiny", "float64", "4", "2", "60-400", "1 / 1 / 1"]
+    for cell in cells[6:]:                   # near, far, all: about 0.5 each
+        assert 0.3 < float(cell) < 0.9
+    one_thread = types.SimpleNamespace(float32=False, threads=[1])
+    assert compare.placement_section([case], one_thread) == []
