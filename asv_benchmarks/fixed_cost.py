@@ -29,6 +29,10 @@ cost is part of the fixed work, e.g. NNDSVD at 1 and 2 threads:
 
 --profile instead lists, for `short`-iteration fits at the first thread count, the
 functions that take the most time of their own (cProfile), the fixed work's parts.
+
+With a second thread count the ratios are also given by where the host had put the
+CPUs in each round (near or far, placement.py, measured before and after the round's
+fits of each dtype), as compare.py does.
 """
 import argparse
 import cProfile
@@ -43,6 +47,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from benchmarks import data  # noqa: E402
 import compare  # noqa: E402
+import placement  # noqa: E402
 from compare import SETS, _nmf_fit, pinned, ready_for_timing, timed  # noqa: E402
 
 import nmf  # noqa: E402
@@ -106,8 +111,11 @@ def main(argv=None):
         return
 
     seconds = {}
+    places = {dtype: [] for dtype in args.dtypes}     # each round's placement
+    placed = len(args.threads) > 1
     for _ in range(args.rounds):
         for dtype, (X, W0, H0) in operands.items():
+            before = placement.round_trip_ns() if placed else None
             for n_threads in args.threads:
                 with pinned(n_threads):
                     for iterations in (short, long):
@@ -115,6 +123,9 @@ def main(argv=None):
                             square @ square
                         seconds.setdefault((dtype, n_threads, iterations), []).append(
                             timed(fit, X, W0, H0, iterations))
+            if placed:
+                places[dtype].append(compare.round_placement(before,
+                                                             placement.round_trip_ns()))
 
     def marginal(dtype, n_threads):
         return [(t_long - t_short) / (long - short) for t_long, t_short
@@ -141,6 +152,19 @@ def main(argv=None):
                 line += (f" {ratio(seconds[dtype, n_threads, long], seconds[dtype, base, long]):8.2f}"
                          f" {ratio(marginal(dtype, n_threads), marginal(dtype, base)):13.2f}")
             print(line)
+    for dtype in args.dtypes if placed else ():
+        for n_threads in args.threads[1:]:
+            for place in ("near", "far", "moved", "?"):
+                chosen = [i for i, p in enumerate(places[dtype]) if p == place]
+                if not chosen:
+                    continue
+
+                def of(values):
+                    return [values[i] for i in chosen]
+                where = "placement not measured" if place == "?" else place
+                print(f"{dtype}, {n_threads} / {base} thread(s), {len(chosen)} round(s) {where}:"
+                      f" fit {ratio(of(seconds[dtype, n_threads, long]), of(seconds[dtype, base, long])):.2f},"
+                      f" marginal {ratio(of(marginal(dtype, n_threads)), of(marginal(dtype, base))):.2f}")
     first = args.dtypes[0]
     for dtype in args.dtypes[1:]:
         for n_threads in args.threads:

@@ -5,14 +5,21 @@ import pytest
 import fixed_cost
 
 
-def test_fixed_cost_prints_a_row_per_thread_count(capsys):
+def test_fixed_cost_prints_a_row_per_thread_count_and_placement(capsys, monkeypatch):
+    import placement
+    trips = iter([60.0, 70.0, 400.0, 500.0, 60.0, 500.0])    # before and after each round
+    monkeypatch.setattr(placement, "round_trip_ns", lambda: next(trips))
     fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2",
-                     "--iterations", "1", "3", "--rounds", "2"])
-    rows = capsys.readouterr().out.splitlines()[2:]
+                     "--iterations", "1", "3", "--rounds", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    rows = lines[2:4]
     assert [row.split()[:2] for row in rows] == [["float64", "1"], ["float64", "2"]]
     assert len(rows[0].split()) == 4                 # dtype, threads, marginal, fixed
     assert len(rows[1].split()) == 6                 # and the two ratios to 1 thread
     assert float(rows[1].split()[4]) > 0
+    assert [line.split(":")[0] for line in lines[4:]] == [
+        f"float64, 2 / 1 thread(s), 1 round(s) {place}" for place in ("near", "far", "moved")]
+    assert all(" fit " in line and " marginal " in line for line in lines[4:])
 
 
 def test_fixed_cost_dtypes_adds_their_ratios(capsys, monkeypatch):
@@ -42,11 +49,16 @@ def test_fixed_cost_refuses_iterations_out_of_order():
 
 def test_fixed_cost_blas_before_and_settle(capsys, monkeypatch):
     import compare
+    import placement
     monkeypatch.setattr(compare, "SETTLE_SECONDS", compare.SETTLE_SECONDS)  # restored after
+    monkeypatch.setattr(placement, "round_trip_ns", lambda: None)
     fixed_cost.main(["dense_2000x1000", "-k", "3", "--threads", "1", "2", "--iterations",
                      "1", "2", "--rounds", "1", "--blas-before", "--settle", "0.01"])
     assert compare.SETTLE_SECONDS == 0.01
-    assert len(capsys.readouterr().out.splitlines()) == 4     # title, header, 2 rows
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5          # title, header, 2 rows, the one round's placement
+    assert lines[-1].startswith(
+        "float64, 2 / 1 thread(s), 1 round(s) placement not measured: fit ")
 
 
 def test_fixed_cost_init_puts_the_initialisation_in_the_fixed_work(capsys, monkeypatch):
