@@ -3,9 +3,12 @@
 For one data set and rank k, times (medians of interleaved repeats) the parts of an
 iteration as nmf runs them: X H^T and X^T W (nmf's product kernels), the two Grams,
 the sweeps over W and over H^T; and scipy's / NumPy's X H^T and X^T W, the floor's
-products. For float64 and float32, at each thread count asked for (BLAS and nmf's
-kernels pinned alike), with the float32 / float64 ratio and the ratio to 1 thread.
-The kernel tuning of issue 4 is read off these figures:
+products; for a CSR X also the W update a fit runs there, the sweep with its rows of
+X H^T summed block by block inside it. For float64 and float32, at each thread count
+asked for (BLAS and nmf's kernels pinned alike), with the float32 / float64 ratio and
+the ratio to the first thread count, that one also over the repeats in which the CPUs
+were near and those in which they were far (placement.py, measured before and after
+each repeat; see compare.py). The kernel tuning of issue 4 is read off these figures:
 
     python asv_benchmarks/parts.py debian_tfidf -k 30 --threads 1 2
 """
@@ -20,7 +23,8 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from benchmarks import data  # noqa: E402
-from compare import SETS, pinned  # noqa: E402
+import placement  # noqa: E402
+from compare import SETS, pinned, round_placement  # noqa: E402
 
 from nmf import _products  # noqa: E402
 from nmf._kernels import cd_fast  # noqa: E402
@@ -48,6 +52,11 @@ def parts(X, W, Ht, n_threads):
     # Chosen once, as a fit chooses them (kernel, threads, the split of X^T W's rows).
     X_times = _products.product_function(X, False, k, n_threads)
     Xt_times = _products.product_function(X, True, k, n_threads)
+    on_X = {}
+    if sp.issparse(X) and X.format == "csr":
+        W_swept, arrays = W.copy(), _products.compressed_arrays(X)
+        on_X["W update on X"] = lambda: cd_fast.cd_sweep_csr(
+            W_swept, gram_W, *arrays, Ht, 0.0, order, violations[:len(W)], n_threads)
     return {
         "X H^T": lambda: X_times(Ht, cross_W),
         "X^T W": lambda: Xt_times(W, cross_H),
@@ -57,6 +66,7 @@ def parts(X, W, Ht, n_threads):
         "sweep H^T": sweep(Ht, gram_H, cross_H),
         "floor X H^T": lambda: library_X @ Ht,
         "floor X^T W": lambda: library_X.T @ W,
+        **on_X,
     }
 
 
@@ -77,7 +87,10 @@ def main(argv=None):
         for n_threads in args.threads:
             with pinned(n_threads):
                 runs[dtype, n_threads] = parts(X, W, Ht, n_threads)
+    placed = len(args.threads) > 1
+    places = []                         # each repeat's placement of the CPUs
     for _ in range(args.repeats):       # interleaved: every part once per repeat
+        before = placement.round_trip_ns() if placed else None
         for (dtype, n_threads), named in runs.items():
             with pinned(n_threads):
                 for name, run in named.items():
@@ -85,24 +98,36 @@ def main(argv=None):
                     run()
                     seconds.setdefault((name, dtype, n_threads), []).append(
                         time.perf_counter() - start)
+        places.append(round_placement(before, placement.round_trip_ns()) if placed
+                      else None)
 
     def ms(key):
         return statistics.median(seconds[key]) * 1e3
 
-    def ratio(a, b):
-        return statistics.median(x / y for x, y in zip(seconds[a], seconds[b]))
+    def ratio(a, b, place=None):
+        pairs = [x / y for x, y, p in zip(seconds[a], seconds[b], places)
+                 if place is None or p == place]
+        return statistics.median(pairs) if pairs else None
 
-    print(f"{args.set}, k={args.k}: ms per call, medians of {args.repeats} repeats")
-    print(f"{'part':12s} {'dtype':8s} {'threads':>7s} {'ms':>8s} {'f32/f64':>8s}"
-          f" {'/1 thread':>9s}")
+    def cell(value, width):
+        return f"{'-':>{width}s}" if value is None else f"{value:{width}.2f}"
+
+    print(f"{args.set}, k={args.k}: ms per call, medians of {args.repeats} repeats"
+          + (f"; CPUs near in {places.count('near')}, far in {places.count('far')}"
+             if placed else ""))
+    print(f"{'part':13s} {'dtype':8s} {'threads':>7s} {'ms':>8s} {'f32/f64':>8s}"
+          f" {'/1 thread':>9s}" + (f" {'near':>6s} {'far':>6s}" if placed else ""))
+    base = args.threads[0]
     for (name, dtype, n_threads) in seconds:
-        f32 = (f"{ratio((name, dtype, n_threads), (name, 'float64', n_threads)):8.2f}"
+        key = (name, dtype, n_threads)
+        f32 = (cell(ratio(key, (name, 'float64', n_threads)), 8)
                if dtype == "float32" else f"{'':8s}")
-        base = args.threads[0]
-        scaling = (f"{ratio((name, dtype, n_threads), (name, dtype, base)):9.2f}"
-                   if n_threads != base else "")
-        print(f"{name:12s} {dtype:8s} {n_threads:7d} {ms((name, dtype, n_threads)):8.2f}"
-              f" {f32} {scaling}")
+        scaling = ""
+        if n_threads != base:
+            scaling = cell(ratio(key, (name, dtype, base)), 9) + "".join(
+                " " + cell(ratio(key, (name, dtype, base), place), 6)
+                for place in ("near", "far"))
+        print(f"{name:13s} {dtype:8s} {n_threads:7d} {ms(key):8.2f} {f32} {scaling}")
 
 
 if __name__ == "__main__":

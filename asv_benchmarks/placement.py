@@ -20,9 +20,10 @@ SOURCE = pathlib.Path(__file__).resolve().parent / "core_latency.c"
 
 # Round trips up to this many nanoseconds count as "near". On the AMD EPYC Zen 4 VM
 # the round trip sat at one of five levels, each for seconds to minutes: 50-65, ~80,
-# ~110 and ~200 ns, where nmf's 2-thread debian_tfidf k=30 fits took 0.58 of the
-# 1-thread time, or 300-360 and 570-610 ns, where they took 0.66-0.68 (a throwaway
-# loop of 3-iteration fits, 548 probes each followed by 7 pairs, session 18).
+# ~110 and ~200 ns, where nmf's 2-thread debian_tfidf k=30 fits took 0.55-0.56 of the
+# 1-thread time, or 300-360 and 570-610 ns, where they took 0.69 (`python
+# asv_benchmarks/fixed_cost.py debian_tfidf -k 30 --threads 1 2 --iterations 1 5
+# --rounds 21`, session 18).
 NEAR_NS = 250.0
 
 
