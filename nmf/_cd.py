@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from . import _products
+from . import _padding, _products
 from ._kernels import cd_fast
 from ._exceptions import ConvergenceWarning
 from ._progress import Progress
@@ -79,9 +79,24 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         X_arrays = _products.compressed_arrays(X)
         rows = n if W_on_X else m
         threads_on_X = _products.threads_for(X.nnz * k + rows * k * k, n_threads)
+    # There, the other factor (Ht for CSR X, W for CSC X) has its rows read at random
+    # by that gather, and its own cross product written at random by the scatter of
+    # X.T @ W (X @ Ht): both go through one buffer, `other_rows`, whose rows may be
+    # padded to whole cache lines (nmf/_padding.py), the other factor copied in before
+    # its rows are gathered, its cross product scattered in afterwards. The padding
+    # takes part of the memory of the cross product that is not stored.
+    other_rows = None
+    if (W_on_X or H_on_X) and update_H:
+        n_other, n_on_X = (m, n) if W_on_X else (n, m)
+        width = _padding.padded_row_length(n_other, k, dtype.itemsize)
+        if width > k and n_other * (width - k) <= n_on_X * k:
+            other_rows = _padding.line_aligned_empty(n_other, width, dtype)
     gram = np.empty((k, k), dtype=dtype)
-    cross_W = None if W_on_X else np.empty((n, k), dtype=dtype)
-    cross_H = np.empty((m, k), dtype=dtype) if update_H and not H_on_X else None
+    padded = other_rows is not None
+    cross_W = (None if W_on_X else other_rows if H_on_X and padded
+               else np.empty((n, k), dtype=dtype))
+    cross_H = (None if H_on_X or not update_H else other_rows if W_on_X and padded
+               else np.empty((m, k), dtype=dtype))
     # Per-row work memory, and every choice of kernel and threads, made once: on a
     # small X the iteration's Python is a good part of its time.
     row_violation = np.empty(max(n, m), dtype=np.float64)
@@ -118,6 +133,9 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         cross product summed inside the sweep."""
         set_gram(other, l2)
         next_order()
+        if padded:
+            other_rows[:, :k] = other
+            other = other_rows
         return cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
                             rows_of[len(factor)][0], threads_on_X)
 

@@ -71,16 +71,17 @@ static inline void NMF_NAME(nmf_transpose)(const NMF_T *src, ptrdiff_t src_strid
 }
 
 /* Sweep `rows` <= NMF_LANES(NMF_T) consecutive rows of the factor w (row-major, k
- * entries each), components in `order`; write each row's violation (summed |projected
- * gradient|) and squared change into violation[:rows] and change[:rows] (change NULL:
- * not computed).
+ * entries each; cross's rows are k entries cross_stride >= k apart), components in
+ * `order`; write each row's violation (summed |projected gradient|) and squared change
+ * into violation[:rows] and change[:rows] (change NULL: not computed).
  *
  * w_lanes and cross_lanes (k * lanes entries each) receive the block's rows of w and
  * cross transposed; lanes past `rows` are zero and never copied back. violation and
  * change have `lanes` entries. Every buffer is aligned to NMF_VECTOR_BYTES. Rows are
  * read and written whole, in order (what the memory system streams best). */
 static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *cross,
-                                      const Py_ssize_t *order, ptrdiff_t k, ptrdiff_t rows,
+                                      ptrdiff_t cross_stride, const Py_ssize_t *order,
+                                      ptrdiff_t k, ptrdiff_t rows,
                                       NMF_T *w_lanes, NMF_T *cross_lanes,
                                       NMF_T *violation, NMF_T *change)
 {
@@ -88,7 +89,7 @@ static void NMF_NAME(nmf_sweep_block)(NMF_T *w, const NMF_T *gram, const NMF_T *
     ptrdiff_t j, q, r;
 
     NMF_NAME(nmf_transpose)(w, k, w_lanes, LANES, rows, k);
-    NMF_NAME(nmf_transpose)(cross, k, cross_lanes, LANES, rows, k);
+    NMF_NAME(nmf_transpose)(cross, cross_stride, cross_lanes, LANES, rows, k);
     for (q = rows; q < LANES; q++) {
         for (r = 0; r < k; r++) {
             w_lanes[r * LANES + q] = 0;

@@ -24,13 +24,13 @@ cdef extern from "_cd_block.h" nogil:
     const Py_ssize_t NMF_LANES_FLOAT
     const int NMF_VECTOR_EXTENSIONS
     void nmf_sweep_block_double(double *w, const double *gram, const double *cross,
-                                const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t rows,
-                                double *w_lanes, double *cross_lanes, double *violation,
-                                double *change)
+                                Py_ssize_t cross_stride, const Py_ssize_t *order,
+                                Py_ssize_t k, Py_ssize_t rows, double *w_lanes,
+                                double *cross_lanes, double *violation, double *change)
     void nmf_sweep_block_float(float *w, const float *gram, const float *cross,
-                               const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t rows,
-                               float *w_lanes, float *cross_lanes, float *violation,
-                               float *change)
+                               Py_ssize_t cross_stride, const Py_ssize_t *order,
+                               Py_ssize_t k, Py_ssize_t rows, float *w_lanes,
+                               float *cross_lanes, float *violation, float *change)
 
 # A cache line: the start of each thread's lane buffers, and the gap between them (no
 # line written by two threads: false sharing cost a third of the 2-thread speed-up).
@@ -39,18 +39,19 @@ cdef enum:
 
 
 cdef inline void _sweep_block(floating *w, const floating *gram, const floating *cross,
-                              const Py_ssize_t *order, Py_ssize_t k, Py_ssize_t lanes,
-                              Py_ssize_t rows, floating *work,
-                              bint keep_change) noexcept nogil:
-    """The block sweep for this type; work holds the lane buffers, (2 k + 2) lanes
-    (the rows' squared changes, in the last one, computed only when keep_change)."""
+                              Py_ssize_t cross_stride, const Py_ssize_t *order,
+                              Py_ssize_t k, Py_ssize_t lanes, Py_ssize_t rows,
+                              floating *work, bint keep_change) noexcept nogil:
+    """The block sweep for this type (cross's rows cross_stride apart); work holds the
+    lane buffers, (2 k + 2) lanes (the rows' squared changes, in the last one, computed
+    only when keep_change)."""
     cdef floating *change = work + (2 * k + 1) * lanes if keep_change else NULL
     if floating is float:
-        nmf_sweep_block_float(w, gram, cross, order, k, rows, work, work + k * lanes,
-                              work + 2 * k * lanes, change)
+        nmf_sweep_block_float(w, gram, cross, cross_stride, order, k, rows, work,
+                              work + k * lanes, work + 2 * k * lanes, change)
     else:
-        nmf_sweep_block_double(w, gram, cross, order, k, rows, work, work + k * lanes,
-                               work + 2 * k * lanes, change)
+        nmf_sweep_block_double(w, gram, cross, cross_stride, order, k, rows, work,
+                               work + k * lanes, work + 2 * k * lanes, change)
 
 
 def _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows, Py_ssize_t gram_cols,
@@ -107,7 +108,7 @@ cdef inline double _sum_in_order(const double *values, Py_ssize_t n) noexcept no
 def cd_sweep(
     floating[:, ::1] W not None,             # (n, k) factor, updated in place
     const floating[:, ::1] gram not None,    # (k, k) other @ other.T, + l2 on the diagonal
-    const floating[:, ::1] cross not None,   # (n, k) X @ other.T, - l1
+    const floating[:, ::1] cross not None,   # (n, >= k) X @ other.T - l1, first k columns
     const Py_ssize_t[::1] order not None,    # (k,) component visiting order, a permutation
     double[::1] row_violation not None,      # (n,) work buffer, allocated once per fit
     int n_threads=1,
@@ -119,14 +120,16 @@ def cd_sweep(
     same iterates as the textbook component-outer HALS update, and runs in parallel
     over blocks of rows. Per-row violations are summed in row order: the same total
     for any thread count. When `row_change` is given, row i's squared change
-    ||W_new[i] - W_old[i]||^2 is written to it.
+    ||W_new[i] - W_old[i]||^2 is written to it. cross may have more columns than W
+    (rows padded to whole cache lines, see nmf/_padding.py); only its first k are read.
     """
     cdef Py_ssize_t i, j, b, rows, n = W.shape[0], k = W.shape[1]
     cdef Py_ssize_t lanes = NMF_LANES_FLOAT if floating is float else NMF_LANES_DOUBLE
     cdef double total = 0
     cdef bint keep_change = row_change is not None
-    if cross.shape[0] != n or cross.shape[1] != k:
-        raise ValueError(f"cross must have shape ({n}, {k}); got {tuple(cross.shape)[:2]}.")
+    if cross.shape[0] != n or cross.shape[1] < k:
+        raise ValueError(f"cross must have {n} rows and at least {k} columns; got shape"
+                         f" {tuple(cross.shape)[:2]}.")
     if keep_change and row_change.shape[0] != n:
         raise ValueError(f"row_change must have {n} entries; got {row_change.shape[0]}.")
     _check_sweep(n, k, gram.shape[0], gram.shape[1], order, row_violation.shape[0])
@@ -145,8 +148,8 @@ def cd_sweep(
             i = b * lanes
             rows = min(lanes, n - i)
             work = lane_work + threadid() * stride
-            _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], &order[0], k, lanes, rows,
-                         work, keep_change)
+            _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], cross.shape[1], &order[0], k,
+                         lanes, rows, work, keep_change)
             for j in range(rows):
                 row_violation[i + j] = work[2 * k * lanes + j]
                 if keep_change:
@@ -169,7 +172,7 @@ def cd_sweep_csr(
     const floating[::1] data not None,       # X (n x m) as CSR: values,
     const index_t[::1] indices not None,     #   their columns,
     const index_t[::1] indptr not None,      #   and the row starts (n + 1,)
-    const floating[:, ::1] Ht not None,      # (m, k) the other factor, transposed
+    const floating[:, ::1] Ht not None,      # (m, >= k) the other factor, transposed
     double l1,                               # subtracted from every entry of X @ Ht
     const Py_ssize_t[::1] order not None,    # (k,) component visiting order
     double[::1] row_violation not None,      # (n,) work buffer
@@ -179,14 +182,16 @@ def cd_sweep_csr(
     n x k cross product: each block's rows of X @ Ht are summed right before the block
     is swept, into the thread's work memory (nmf/_sparse_gather.h, as csr_times: the
     same sums, so the same bits). One pass less over an n x k array, and no such
-    array. Raises ValueError for X's arrays as csr_times does.
+    array. Raises ValueError for X's arrays as csr_times does. Ht may have more
+    columns than W (rows padded to whole cache lines, see nmf/_padding.py); only its
+    first k are read.
     """
     cdef Py_ssize_t i, j, b, rows, n = W.shape[0], k = W.shape[1], m = Ht.shape[0]
     cdef Py_ssize_t lanes = NMF_LANES_FLOAT if floating is float else NMF_LANES_DOUBLE
     cdef Py_ssize_t bad = 0
     cdef double total = 0
-    if Ht.shape[1] != k:
-        raise ValueError(f"Ht must have {k} columns like W; got {Ht.shape[1]}.")
+    if Ht.shape[1] < k:
+        raise ValueError(f"Ht must have at least {k} columns like W; got {Ht.shape[1]}.")
     _check_sweep(n, k, gram.shape[0], gram.shape[1], order, row_violation.shape[0])
     check_compressed(data.shape[0], indices.shape[0], indptr, n)
     if n == 0 or k == 0:
@@ -220,11 +225,12 @@ def cd_sweep_csr(
             rows = min(lanes, n - i)
             work = lane_work + threadid() * stride
             cross = work + cross_start
-            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, m, k, cross)
+            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, Ht.shape[1], m, k,
+                               cross)
             if shift != 0:
                 for j in range(rows * k):
                     cross[j] = cross[j] - shift
-            _sweep_block(&W[i, 0], &gram[0, 0], cross, &order[0], k, lanes, rows, work,
+            _sweep_block(&W[i, 0], &gram[0, 0], cross, k, &order[0], k, lanes, rows, work,
                          False)
             for j in range(rows):
                 row_violation[i + j] = work[2 * k * lanes + j]

@@ -37,11 +37,25 @@ cdef extern from *:
     static int nmf_cpu_has_fma(void) { return 0; }
     static int nmf_cpu_has_avx512f(void) { return 0; }
     #endif
+    #if defined(__unix__) || defined(__APPLE__)
+    #include <unistd.h>
+    #endif
+    /* The L2 cache of one core in bytes as the C library reports it (glibc: from the
+       processor's CPUID), 0 where it does not. */
+    static long nmf_cpu_l2_cache_bytes(void) {
+    #ifdef _SC_LEVEL2_CACHE_SIZE
+        const long size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        return size > 0 ? size : 0;
+    #else
+        return 0;
+    #endif
+    }
     """
     int nmf_cpu_has_avx2() noexcept nogil
     int nmf_cpu_has_fma() noexcept nogil
     int nmf_cpu_has_avx512f() noexcept nogil
     int nmf_cpu_splits_512bit() noexcept nogil
+    long nmf_cpu_l2_cache_bytes() noexcept nogil
 
 
 def has_avx2():
@@ -65,3 +79,9 @@ def splits_512bit_vectors():
     (AMD Zen 4): there some of nmf's dense products run faster in the AVX2 build
     (nmf/_kernels.py)."""
     return bool(nmf_cpu_splits_512bit())
+
+
+def l2_cache_bytes():
+    """One core's L2 cache in bytes, or 0 where the C library does not say
+    (nmf/_padding.py pads factor rows only where it knows the size)."""
+    return int(nmf_cpu_l2_cache_bytes())

@@ -44,42 +44,44 @@ cdef int _check_apart(const floating[:, ::1] out, const floating[:, ::1] factor)
 cdef extern from "_sparse_scatter.h" nogil:
     Py_ssize_t nmf_scatter_part_float_int32_t(
         const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
-        const float *F, float *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-        Py_ssize_t hi, int search, int count)
+        const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
     Py_ssize_t nmf_scatter_part_float_int64_t(
         const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
-        const float *F, float *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-        Py_ssize_t hi, int search, int count)
+        const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
     Py_ssize_t nmf_scatter_part_double_int32_t(
         const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
-        const double *F, double *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-        Py_ssize_t hi, int search, int count)
+        const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
     Py_ssize_t nmf_scatter_part_double_int64_t(
         const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
-        const double *F, double *O, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-        Py_ssize_t hi, int search, int count)
+        const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
 
 
 cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indices,
                                      const index_t *indptr, Py_ssize_t n_rows,
-                                     const floating *F, floating *O, Py_ssize_t n_cols,
-                                     Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi,
-                                     bint search, bint count) noexcept nogil:
-    """Output rows lo to hi of O = A.T @ F (nmf/_sparse_scatter.h); returns the number
-    of entries outside [0, n_cols) counted (count), which are left out."""
+                                     const floating *F, floating *O, Py_ssize_t ldo,
+                                     Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
+                                     Py_ssize_t hi, bint search,
+                                     bint count) noexcept nogil:
+    """Output rows lo to hi of O = A.T @ F (nmf/_sparse_scatter.h; O's rows ldo apart);
+    returns the number of entries outside [0, n_cols) counted (count), which are left
+    out."""
     if floating is float:
         if index_t is int32_t:
-            return nmf_scatter_part_float_int32_t(data, indices, indptr, n_rows, F, O,
+            return nmf_scatter_part_float_int32_t(data, indices, indptr, n_rows, F, O, ldo,
                                                   n_cols, k, lo, hi, search, count)
         else:
-            return nmf_scatter_part_float_int64_t(data, indices, indptr, n_rows, F, O,
+            return nmf_scatter_part_float_int64_t(data, indices, indptr, n_rows, F, O, ldo,
                                                   n_cols, k, lo, hi, search, count)
     else:
         if index_t is int32_t:
-            return nmf_scatter_part_double_int32_t(data, indices, indptr, n_rows, F, O,
+            return nmf_scatter_part_double_int32_t(data, indices, indptr, n_rows, F, O, ldo,
                                                    n_cols, k, lo, hi, search, count)
         else:
-            return nmf_scatter_part_double_int64_t(data, indices, indptr, n_rows, F, O,
+            return nmf_scatter_part_double_int64_t(data, indices, indptr, n_rows, F, O, ldo,
                                                    n_cols, k, lo, hi, search, count)
 
 
@@ -120,7 +122,7 @@ def csr_times(
     with nogil:
         for block in prange(n_blocks, num_threads=n_threads, schedule="dynamic"):
             bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
-                                min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, n_cols,
+                                min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, k, n_cols,
                                 k, &out[0, 0])
     check_indices_found(bad, n_cols)
 
@@ -130,7 +132,7 @@ def csr_t_times(
     const index_t[::1] indices not None,       # (nnz,) column of each value
     const index_t[::1] indptr not None,        # (n_rows + 1,) row starts
     const floating[:, ::1] factor not None,    # (n_rows, k)
-    floating[:, ::1] out not None,             # (n_cols, k), overwritten with A.T @ factor
+    floating[:, ::1] out not None,             # (n_cols, >= k), overwritten with A.T @ factor
     int n_threads=1,
     bint sorted_indices=False,
     const Py_ssize_t[::1] bounds=None,         # (n_parts + 1,) from scatter_bounds
@@ -144,16 +146,20 @@ def csr_t_times(
     finds its part's entries in a row by binary search instead of testing every entry.
     Every output row gets the same entries in the same order whatever the parts, so
     the same bits. Wrong when the indices are not sorted (never a write outside out).
+    out may have more columns than factor (rows padded to whole cache lines, see
+    nmf/_padding.py): the product goes to its first k columns, zeros to the rest.
     """
     cdef Py_ssize_t n_rows = factor.shape[0], n_cols = out.shape[0], k = factor.shape[1]
-    cdef Py_ssize_t part, n_parts, lo, hi
+    cdef Py_ssize_t part, n_parts, lo, hi, ldo = out.shape[1]
     cdef Py_ssize_t bad = 0
     cdef bint search, given = bounds is not None
-    _check_columns("out", out.shape[1], k, "factor")
+    if ldo < k:
+        raise ValueError(f"out must have at least {k} columns like factor; got {ldo}.")
     check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if given:
         _check_bounds(bounds, n_cols)
     if n_cols == 0 or k == 0:
+        out[:, :] = 0
         return
     _check_apart(out, factor)
     n_parts = bounds.shape[0] - 1 if given else max(1, min(n_threads, n_cols, thread_limit()))
@@ -168,8 +174,8 @@ def csr_t_times(
                            chunksize=1):
             lo = bounds[part] if given else part * n_cols // n_parts
             hi = bounds[part + 1] if given else (part + 1) * n_cols // n_parts
-            bad += _scatter_part(values, columns, &indptr[0], n_rows, F, O, n_cols, k,
-                                 lo, hi, search, part == 0)
+            bad += _scatter_part(values, columns, &indptr[0], n_rows, F, O, ldo, n_cols,
+                                 k, lo, hi, search, part == 0)
     check_indices_found(bad, n_cols)
 
 

@@ -71,7 +71,7 @@
    an entry whose column is outside [0, n_cols). */
 #define NMF_GATHER_FACTOR_ROW(T)                                                       \
     const Py_ssize_t col = ind[p];                                                     \
-    const T *f = F + col * k;                                                          \
+    const T *f = F + col * ldf;                                                        \
     /* col < 0 or col >= direct, in one unsigned comparison */                        \
     if (__builtin_expect((size_t) col >= direct, 0)) {                                 \
         if (col < 0 || col >= n_cols) {                                                \
@@ -87,8 +87,8 @@
 #define NMF_GATHER_CHUNK(T, I, NV)                                                     \
 static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                           \
         const T *restrict data, const I *restrict ind, Py_ssize_t p, Py_ssize_t end,   \
-        const T *restrict F, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t c0,           \
-        Py_ssize_t kc, size_t direct, T *restrict row) {                               \
+        const T *restrict F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k,          \
+        Py_ssize_t c0, Py_ssize_t kc, size_t direct, T *restrict row) {                \
     NMF_GATHER_TYPES(T)                                                                \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NVEC = NV };                              \
     T sum[NVEC * W], padded[NVEC * W];                                                 \
@@ -101,28 +101,33 @@ static inline Py_ssize_t nmf_gather_chunk_##T##_##I##_##NV(                     
     case NV:                                                                           \
         for (Py_ssize_t i = r0; i < r1; i++)                                           \
             bad += nmf_gather_chunk_##T##_##I##_##NV(data, ind, indptr[i], indptr[i + 1], \
-                                                     F, n_cols, k, c0, kc,             \
+                                                     F, ldf, n_cols, k, c0, kc,        \
                                                      direct, out + i * k);             \
         break;
 
 /* The first columns whose factor rows may be read in place one whole vector long
-   without leaving F (n_cols x k): all of them when k >= one vector. */
-static inline size_t nmf_gather_direct_columns(Py_ssize_t n_cols, Py_ssize_t k,
-                                               Py_ssize_t itemsize) {
+   without leaving F (n_cols rows ldf apart, the last one k long): all of them when
+   k >= one vector. */
+static inline size_t nmf_gather_direct_columns(Py_ssize_t n_cols, Py_ssize_t ldf,
+                                               Py_ssize_t k, Py_ssize_t itemsize) {
     const Py_ssize_t W = NMF_VECTOR_BYTES / itemsize;
     if (k >= W) return (size_t) n_cols;
-    return n_cols * k >= W ? (size_t) ((n_cols * k - W) / k + 1) : 0;
+    if (n_cols == 0) return 0;
+    /* column c is direct when c ldf + W <= (n_cols - 1) ldf + k, F's last entry + 1 */
+    const Py_ssize_t room = (n_cols - 1) * ldf + k - W;
+    return room >= 0 ? (size_t) (room / ldf + 1) : 0;
 }
 
-/* Rows r0 to r1 of out = A @ F (out n_rows x k, C order); returns the number of
-   entries whose column is outside [0, n_cols) (left out). */
+/* Rows r0 to r1 of out = A @ F (out n_rows x k, C order; F's rows k long, ldf >= k
+   apart: padded rows may start on cache lines); returns the number of entries whose
+   column is outside [0, n_cols) (left out). */
 #define NMF_GATHER_ROWS(T, I)                                                          \
 NMF_FOR_1_TO_8(NMF_GATHER_CHUNK, T, I)                                                 \
 static Py_ssize_t nmf_gather_rows_##T##_##I(                                          \
         const T *data, const I *ind, const I *indptr, Py_ssize_t r0, Py_ssize_t r1,    \
-        const T *F, Py_ssize_t n_cols, Py_ssize_t k, T *out) {                         \
+        const T *F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k, T *out) {         \
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), chunk = NMF_GATHER_VECTORS * W; \
-    const size_t direct = nmf_gather_direct_columns(n_cols, k, sizeof(T));             \
+    const size_t direct = nmf_gather_direct_columns(n_cols, ldf, k, sizeof(T));        \
     Py_ssize_t bad = 0;                                                                \
     for (Py_ssize_t c0 = 0; c0 < k; c0 += chunk) {                                     \
         const Py_ssize_t kc = k - c0 < chunk ? k - c0 : chunk;                         \

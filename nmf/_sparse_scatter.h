@@ -1,7 +1,8 @@
 /* Output rows lo to hi of A.T @ F for CSR A (nmf/_sparse_fast.pyx, csr_t_times):
  * entry p of row i adds data[p] * F[i] to output row indices[p], the entries in
  * storage order, every product and sum rounded apart (the same bits as a textbook
- * loop, for any lo and hi).
+ * loop, for any lo and hi). F's rows are k long, the output's ldo >= k apart (padded
+ * rows may start on cache lines; the padding is set to zero with the rows).
  *
  * With GNU C vector extensions and one vector <= k <= NMF_SCATTER_VECTORS vectors, a
  * row of F is loaded into registers once for all of A's row i, and each entry costs
@@ -52,7 +53,7 @@
 /* The loop over A's rows, with BEGIN_ROW run once per row (F[i] is f) and ADD once
    per entry in range (y its output row, a its value). */
 #define NMF_SCATTER_ROWS(T, BEGIN_ROW, ADD)                                             \
-    T *const O_lo = O + lo * k;                                                        \
+    T *const O_lo = O + lo * ldo;                                                      \
     const size_t span = (size_t) (hi - lo);                                            \
     for (Py_ssize_t i = 0; i < n_rows; i++) {                                          \
         Py_ssize_t p = indptr[i];                                                      \
@@ -91,7 +92,7 @@
                 }                                                                      \
                 continue;                                                              \
             }                                                                          \
-            T *restrict y = O_lo + c * k;                                              \
+            T *restrict y = O_lo + c * ldo;                                            \
             const T a = data[p];                                                       \
             ADD                                                                        \
         }                                                                              \
@@ -101,9 +102,9 @@
 #define NMF_SCATTER_KERNEL(T, I, NF_, TAIL_)                                           \
 static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                                  \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
-        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \
-        Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi, int search,         \
-        int count, Py_ssize_t *bad_entries) {                                          \
+        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
+        Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi,  \
+        int search, int count, Py_ssize_t *bad_entries) {                              \
     typedef T vec __attribute__((vector_size(NMF_VECTOR_BYTES), aligned(sizeof(T)),   \
                                  may_alias));                                         \
     typedef T half __attribute__((vector_size(NMF_VECTOR_BYTES / 2),                  \
@@ -129,8 +130,8 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
 #define NMF_SCATTER_CASES(T, I)                                                        \
     NMF_FOR_1_TO_7(NMF_SCATTER_KERNELS, T, I) NMF_SCATTER_KERNEL(T, I, 8, 0)
 #define NMF_SCATTER_CALL(T, I, NF, TAIL)                                               \
-    nmf_scatter_##T##_##I##_##NF##_##TAIL(data, ind, indptr, n_rows, F, O, n_cols, k,  \
-                                          kc, lo, hi, search, count, &bad);            \
+    nmf_scatter_##T##_##I##_##NF##_##TAIL(data, ind, indptr, n_rows, F, O, ldo,        \
+                                          n_cols, k, kc, lo, hi, search, count, &bad); \
     return bad;
 /* A half tail only where half a vector holds two entries or more. */
 #define NMF_SCATTER_CASE(T, I, NF)                                                     \
@@ -138,14 +139,14 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
         if (r == 0) { NMF_SCATTER_CALL(T, I, NF, 0) }                                  \
         if (W >= 4 && r <= W / 2) { NMF_SCATTER_CALL(T, I, NF, 1) }                    \
         NMF_SCATTER_CALL(T, I, NF, 2)
-/* Columns [0, kc) of F's and O's rows (row stride k; F and O already offset to the
-   chunk's first column), kc from one vector to NMF_SCATTER_VECTORS. */
+/* Columns [0, kc) of F's and O's rows (row strides k and ldo; F and O already offset
+   to the chunk's first column), kc from one vector to NMF_SCATTER_VECTORS. */
 #define NMF_SCATTER_CHUNK(T, I)                                                        \
 static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                        \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
-        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \
-        Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi, int search,         \
-        int count) {                                                                   \
+        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
+        Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi,  \
+        int search, int count) {                                                       \
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), r = kc % W;                     \
     Py_ssize_t bad = 0;                                                                \
     if (kc == NMF_SCATTER_VECTORS * W) {                                               \
@@ -174,8 +175,8 @@ static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                  
                 const Py_ssize_t c1 = chunk + 1 < chunks                               \
                     ? ((chunk + 1) * vectors + chunks - 1) / chunks * W : k;           \
                 bad += nmf_scatter_chunk_##T##_##I(                                    \
-                    data, ind, indptr, n_rows, F + c0, O + c0, n_cols, k, c1 - c0, lo, \
-                    hi, search, count && chunk == 0);                                  \
+                    data, ind, indptr, n_rows, F + c0, O + c0, ldo, n_cols, k,         \
+                    c1 - c0, lo, hi, search, count && chunk == 0);                     \
             }                                                                          \
             return bad;                                                                \
         }                                                                              \
@@ -191,10 +192,11 @@ NMF_SCATTER_CASES(T, I)                                                         
 NMF_SCATTER_CHUNK(T, I)                                                                \
 static Py_ssize_t nmf_scatter_part_##T##_##I(                                         \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
-        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t n_cols,      \
-        Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi, int search, int count) {           \
+        Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
+        Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi, int search,     \
+        int count) {                                                                   \
     Py_ssize_t bad = 0;                                                                \
-    memset(O + lo * k, 0, (size_t) ((hi - lo) * k) * sizeof(T));                       \
+    memset(O + lo * ldo, 0, (size_t) ((hi - lo) * ldo) * sizeof(T));                   \
     NMF_SCATTER_DISPATCH(T, I)                                                         \
     NMF_SCATTER_ROWS(T, , for (Py_ssize_t c = 0; c < k; c++) y[c] += a * f[c];)        \
     return bad;                                                                        \

@@ -243,3 +243,63 @@ def test_csr_and_csc_X_give_the_same_bits(dtype):
     W_c, H_c, _ = _custom(X.tocsc(), W0.astype(dtype), H0.astype(dtype), **options)
     assert_array_equal(W_r, W_c)
     assert_array_equal(H_r, H_c)
+
+
+@pytest.mark.filterwarnings("ignore::nmf.ConvergenceWarning")
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, widths", [(3, [4, 5]), (10, [11, 16]), (30, [32, 40])])
+def test_padded_rows_of_the_other_factor_give_the_same_bits(monkeypatch, fmt, dtype, k,
+                                                            widths):
+    """With sparse X the factor gathered at random (H.T for CSR X, W for CSC X) is
+    copied into rows padded to whole cache lines, its cross product scattered into them
+    (nmf/_padding.py decides where). Any padding gives the bits of none, L1, L2 and
+    shuffling included, on 1 and 2 threads; the padded buffer is line-aligned and used
+    as asked."""
+    from nmf import _padding
+    X, W0, H0 = _problem(density=0.3, n=200, m=150, k=k, seed=5)
+    X, W0, H0 = X.asformat(fmt).astype(dtype), W0.astype(dtype), H0.astype(dtype)
+    options = dict(max_iter=12, alpha=0.2, l1_ratio=0.5, regularization="both",
+                   shuffle=True, random_state=0)
+    asked, made = [], []
+    real_empty = _padding.line_aligned_empty
+
+    def recorded_empty(rows, cols, dtype):
+        made.append(real_empty(rows, cols, dtype))
+        return made[-1]
+    monkeypatch.setattr(_padding, "line_aligned_empty", recorded_empty)
+    monkeypatch.setattr(_padding, "padded_row_length", lambda rows, k, itemsize: k)
+    W, H, n_iter = _custom(X, W0, H0, **options)
+    assert not made
+    for width in widths:
+        def padded(rows, k_, itemsize, width=width):
+            asked.append((rows, k_, itemsize))
+            return width
+        monkeypatch.setattr(_padding, "padded_row_length", padded)
+        for n_threads in (1, 2):
+            nmf.set_num_threads(n_threads)
+            try:
+                W_p, H_p, n_iter_p = _custom(X, W0, H0, **options)
+            finally:
+                nmf.set_num_threads(None)
+            assert n_iter_p == n_iter
+            assert_array_equal(W_p, W)
+            assert_array_equal(H_p, H)
+            assert made[-1].shape == ((150 if fmt == "csr" else 200), width)
+            assert made[-1].ctypes.data % _padding.LINE_BYTES == 0
+    assert set(asked) == {(150 if fmt == "csr" else 200, k, np.dtype(dtype).itemsize)}
+
+
+def test_padding_stays_within_the_memory_the_fit_does_not_use(monkeypatch):
+    """The padded rows take part of the cross product's memory that sparse X's fit
+    does not store (n x k for CSR X): wider than that, the rows are not padded."""
+    from nmf import _padding
+    X, W0, H0 = _problem(density=0.3, n=20, m=60, k=10, seed=5)
+    made = []
+    monkeypatch.setattr(_padding, "line_aligned_empty",
+                        lambda *shape: made.append(shape) or np.empty(shape[:2], shape[2]))
+    for width, padded in [(13, True), (14, False)]:    # 60 x 3 <= 20 x 10 < 60 x 4
+        monkeypatch.setattr(_padding, "padded_row_length", lambda *args, w=width: w)
+        made.clear()
+        _custom(X.tocsr(), W0, H0, max_iter=2)
+        assert bool(made) == padded

@@ -7,6 +7,7 @@ from nmf._cd_fast import cd_sweep, cd_sweep_csr
 from nmf._sparse_fast import csr_times
 
 from _builds import kernel_builds
+from _guard import at_page_end
 from _reference import hals_sweep
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
@@ -59,7 +60,8 @@ def test_cd_sweep_skips_components_with_zero_curvature():
 
 @pytest.mark.parametrize("bad, message", [
     (dict(gram=np.ones((3, 3))), "gram must have shape"),
-    (dict(cross=np.ones((29, 4))), "cross must have shape"),
+    (dict(cross=np.ones((29, 4))), "cross must have 30 rows"),
+    (dict(cross=np.ones((30, 3))), "at least 4 columns"),
     (dict(order=np.arange(3, dtype=np.intp)), "order must have 4 entries"),
     (dict(order=np.array([0, 1, 2, 4], dtype=np.intp)), "order must hold"),
     (dict(order=np.array([0, -1, 2, 3], dtype=np.intp)), "order must hold"),
@@ -72,6 +74,26 @@ def test_cd_sweep_rejects_wrong_shapes(bad, message):
     args.update(bad)
     with pytest.raises(ValueError, match=message):
         cd_sweep(**args)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [5, 16])
+def test_cd_sweep_reads_the_first_k_columns_of_a_padded_cross(dtype, width):
+    """cross's rows may be longer than W's (padded to cache lines): its first k
+    columns give the bits of the plain cross, whatever the padding holds."""
+    W, gram, cross = _problem(dtype, n=70)
+    padded = np.full((70, width), np.nan, dtype)
+    padded[:, :4] = cross
+    expected = W.copy()
+    expected_violation = cd_sweep(expected, gram, cross, np.arange(4, dtype=np.intp),
+                                  np.empty(70))
+    for module in kernel_builds("_cd_fast"):
+        for n_threads in (1, 2):
+            swept = W.copy()
+            violation = module.cd_sweep(swept, gram, padded, np.arange(4, dtype=np.intp),
+                                        np.empty(70), n_threads)
+            assert_array_equal(swept, expected)
+            assert violation == expected_violation
 
 
 def test_cd_sweep_rejects_mixed_dtypes_and_layouts():
@@ -129,6 +151,36 @@ def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtyp
             assert violation == expected_violation
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, widths", [(1, [2, 16]), (3, [4, 5, 16]), (10, [11, 16]),
+                                       (30, [32, 40]), (33, [34, 48])])
+def test_cd_sweep_csr_gathers_from_padded_rows(dtype, k, widths):
+    """Ht's rows may be longer than W's (padded to cache lines): the gather reads
+    their first k entries, whatever the padding holds: the bits of the plain Ht on
+    every build, with Ht against an unreadable page (rows shorter than a vector are
+    read a vector long where that stays inside Ht)."""
+    W, gram, X, Ht = _csr_problem(dtype, np.int32, n=150, m=23, k=k, seed=k)
+    order = np.arange(k, dtype=np.intp)
+    expected = W.copy()
+    expected_violation = cd_sweep_csr(expected, gram, X.data, X.indices, X.indptr, Ht,
+                                      0.1, order, np.empty(150))
+    for width in widths:
+        padded = np.full((23, width), np.nan, dtype)
+        padded[:, :k] = Ht
+        guarded = at_page_end(padded)
+        for module in kernel_builds("_cd_fast"):
+            for operand in (padded, guarded):
+                if operand is None:
+                    continue                          # no guard pages here
+                for n_threads in (1, 2):
+                    swept = W.copy()
+                    violation = module.cd_sweep_csr(swept, gram, X.data, X.indices,
+                                                    X.indptr, operand, 0.1, order,
+                                                    np.empty(150), n_threads)
+                    assert_array_equal(swept, expected)
+                    assert violation == expected_violation
+
+
 def test_cd_sweep_csr_empty_and_read_only_operands():
     W, gram, X, Ht = _csr_problem(np.float64, np.int32, n=10, m=6, k=3, seed=0)
     for a in (gram, X.data, X.indices, X.indptr, Ht):
@@ -145,7 +197,7 @@ def test_cd_sweep_csr_empty_and_read_only_operands():
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(Ht=np.ones((6, 4))), "Ht must have 3 columns"),
+    (dict(Ht=np.ones((6, 2))), "Ht must have at least 3 columns"),
     (dict(gram=np.ones((4, 4))), "gram must have shape"),
     (dict(row_violation=np.empty(9)), "row_violation must have 10"),
     (dict(order=np.array([0, 1, 3], dtype=np.intp)), "order must hold"),

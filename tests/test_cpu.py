@@ -2,7 +2,7 @@ import pathlib
 
 import pytest
 
-from nmf._cpu import has_avx2, has_avx512f, has_fma, splits_512bit_vectors
+from nmf._cpu import has_avx2, has_avx512f, has_fma, l2_cache_bytes, splits_512bit_vectors
 
 
 def test_has_avx2_answers_a_bool_and_agrees_with_the_kernel_choice():
@@ -43,3 +43,22 @@ def test_splits_512bit_vectors_agrees_with_proc_cpuinfo():
     expected = (fields["vendor_id"] == "AuthenticAMD" and fields["cpu family"] == "25"
                 and "avx512f" in fields.get("flags", "").split())
     assert splits_512bit_vectors() == expected
+
+
+def test_l2_cache_bytes_agrees_with_sysfs():
+    """The C library's L2 size against Linux's own reading of the first CPU's caches
+    (where both are known)."""
+    size = l2_cache_bytes()
+    assert isinstance(size, int) and size >= 0
+    caches = pathlib.Path("/sys/devices/system/cpu/cpu0/cache")
+    if size == 0 or not caches.is_dir():
+        pytest.skip("L2 size not known here")
+    for index in caches.glob("index*"):
+        if ((index / "level").read_text().strip() == "2"
+                and (index / "type").read_text().strip() in ("Unified", "Data")):
+            text = (index / "size").read_text().strip()
+            units = {"K": 1 << 10, "M": 1 << 20}
+            expected = int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+            assert size == expected
+            return
+    pytest.skip("no L2 in sysfs")

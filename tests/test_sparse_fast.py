@@ -316,6 +316,47 @@ def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
             assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
 
 
+@pytest.mark.parametrize("k, widths", [(1, [2, 16]), (3, [4, 16]), (10, [11, 16]),
+                                       (30, [32, 40]), (70, [72, 80])])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sorted_indices", [False, True])
+def test_scatter_into_padded_rows(k, widths, dtype, sorted_indices):
+    """An output with rows longer than the factor's (padded to cache lines, see
+    nmf/_padding.py): its first k columns get the bits of the plain output, the rest
+    zeros, on any build, parts and thread count; nothing is written past it."""
+    data, indices, indptr, _ = _csr_arrays(n_rows=40, n_cols=17, density=0.4, seed=k,
+                                           dtype=dtype, duplicates=True,
+                                           shuffled=not sorted_indices)
+    if sorted_indices:
+        data, indices, indptr = _sorted_rows(data, indices, indptr)
+    F = np.random.default_rng(k).random((40, k)).astype(dtype)
+    expected = _in_order_scatter(data, indices, indptr, F, 17)
+    for width in widths:
+        guarded = at_page_end(np.empty((17, width), dtype))
+        for module in kernel_builds("_sparse_fast"):
+            for n_threads, bounds in [(1, None), (2, None), (3, [0, 5, 5, 17])]:
+                out = np.full((17, width), np.nan, dtype) if guarded is None else guarded
+                out[...] = np.nan
+                module.csr_t_times(data, indices, indptr, F, out, n_threads,
+                                   sorted_indices,
+                                   None if bounds is None else np.asarray(bounds, np.intp))
+                assert_array_equal(out[:, :k], expected)
+                assert_array_equal(out[:, k:], 0)
+
+
+def test_scatter_rejects_an_output_narrower_than_the_factor():
+    data, indices, indptr, _ = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
+    with pytest.raises(ValueError, match="out must have at least 3 columns like factor"):
+        csr_t_times(data, indices, indptr, np.ones((6, 3)), np.empty((5, 2)))
+
+
+def test_scatter_of_no_columns_zeroes_a_padded_output():
+    data, indices, indptr, _ = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
+    out = np.full((5, 4), np.nan)
+    csr_t_times(data, indices, indptr, np.ones((6, 0)), out)
+    assert_array_equal(out, 0)
+
+
 @pytest.mark.parametrize("k", [6, 70])              # one pass over A; chunks
 @pytest.mark.parametrize("duplicates", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
