@@ -79,9 +79,9 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         X_arrays = _products.compressed_arrays(X)
         rows = n if W_on_X else m
         threads_on_X = _products.threads_for(X.nnz * k + rows * k * k, n_threads)
-    # There, the other factor (Ht for CSR X, W for CSC X) has its rows read at random
-    # by that gather, and its own cross product written at random by the scatter of
-    # X.T @ W (X @ Ht): both go through one buffer, `other_rows`, whose rows may be
+    # In that case the other factor (Ht for CSR X, W for CSC X) has its rows read at
+    # random by the gather, and its own cross product written at random by the scatter
+    # of X.T @ W (X @ Ht): both go through one buffer, `other_rows`, whose rows may be
     # padded to whole cache lines (nmf/_padding.py), the other factor copied in before
     # its rows are gathered, its cross product scattered in afterwards. The padding
     # takes part of the memory of the cross product that is not stored.

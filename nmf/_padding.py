@@ -17,7 +17,10 @@ Ht 5000 rows): the gather of X @ Ht at k = 10 float32 1.11 -> 1.03 ms, k = 30 fl
 line it costs: float64 k = 10 (80-byte rows, two lines at any start) gathered 1.76 ->
 1.95 ms padded to 128 bytes; and where it pushes the array out of L2 too: debian_tfidf
 (20000 columns) at k = 10 float32, 800 KB plain and 1.25 MB padded, gathered 2.65 ->
-3.16 ms. Whole fits: see asv_benchmarks/fixed_cost.py --padding.
+3.16 ms. Whole fits, padded and plain alternating (asv_benchmarks/padding.py, 1
+thread, marginal iteration, padded / plain): sparse_20000x5000 k = 10 float32 0.95,
+k = 30 float32 0.84 and float64 0.93, debian_tfidf k = 30 float32 0.95 and float64
+0.98; float64 at k = 10 and debian_tfidf at k = 10 are not padded.
 """
 import math
 

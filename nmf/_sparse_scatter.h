@@ -2,7 +2,8 @@
  * entry p of row i adds data[p] * F[i] to output row indices[p], the entries in
  * storage order, every product and sum rounded apart (the same bits as a textbook
  * loop, for any lo and hi). F's rows are k long, the output's ldo >= k apart (padded
- * rows may start on cache lines; the padding is set to zero with the rows).
+ * rows may start on cache lines; the padding is set to zero with the rows, and stays
+ * zero where the entries are finite).
  *
  * With GNU C vector extensions and one vector <= k <= NMF_SCATTER_VECTORS vectors, a
  * row of F is loaded into registers once for all of A's row i, and each entry costs
@@ -12,9 +13,15 @@
  * vector before it when it is longer than r; both are computed from the output row as
  * it was before the entry, so the entries they share get the same value twice. A half
  * tail stores 16 bytes (AVX) where a whole one stores 32 and crosses a cache line more
- * often (k = 10 floats: 3-6% faster). Wider k goes by chunks of columns of at most
- * NMF_SCATTER_VECTORS vectors, each chunk one pass over A (see NMF_SCATTER_DISPATCH);
- * k below a vector, and NMF_PLAIN_C, entry by entry through a loop over the row.
+ * often (k = 10 floats: 3-6% faster). Where the output rows are padded with room for
+ * it (ldo >= k - r + W), the tail is instead a whole vector at k - r, F's r entries
+ * and zeros, which adds zero to the padding (finite entries): no overlap, whole
+ * vectors only (k = 10 floats in rows of 16 on sparse_20000x5000, a throwaway harness
+ * on this header, three runs: 1.09-1.11 -> 1.04-1.06 ms; whole fits, in
+ * asv_benchmarks/padding.py, no change beyond the host's noise). Wider k goes by
+ * chunks of columns of at most NMF_SCATTER_VECTORS vectors, each chunk one pass over
+ * A (see NMF_SCATTER_DISPATCH); k below a vector, and NMF_PLAIN_C, entry by entry
+ * through a loop over the row.
  *
  * search: each row's indices are sorted; its first entry in range is found by binary
  * search (none when lo is 0: entries below 0 fail the range test) and the row is left
@@ -39,16 +46,23 @@
 #define NMF_SCATTER_LOAD_F(v) if (v < NF) f##v = *(const vec *) (f + v * W);
 #define NMF_SCATTER_ADD(v) if (v < NF) y##v = *(const vec *) (y + v * W) + a * f##v;
 #define NMF_SCATTER_STORE(v) if (v < NF) *(vec *) (y + v * W) = y##v;
-/* The tail at `tail`: none (TAIL 0), half a vector (1) or a whole one (2). */
-#define NMF_SCATTER_TAIL_LOAD_F                                                        \
+/* The tail at `tail`: none (TAIL 0), half a vector (1), a whole one (2), or a whole
+   one past the last whole vector into the row's padding, F's entries and zeros (3). */
+#define NMF_SCATTER_TAIL_LOAD_F(T)                                                     \
     if (TAIL == 1) fh = *(const half *) (f + tail);                                    \
-    if (TAIL == 2) ft = *(const vec *) (f + tail);
+    if (TAIL == 2) ft = *(const vec *) (f + tail);                                     \
+    if (TAIL == 3) {                                                                   \
+        T part[W];                                                                     \
+        for (int c = 0; c < W; c++)                                                    \
+            part[c] = c < kc - tail ? f[tail + c] : 0;                                 \
+        ft = *(const vec *) part;                                                      \
+    }
 #define NMF_SCATTER_TAIL_ADD                                                           \
     if (TAIL == 1) yh = *(const half *) (y + tail) + a * fh;                           \
-    if (TAIL == 2) yt = *(const vec *) (y + tail) + a * ft;
+    if (TAIL >= 2) yt = *(const vec *) (y + tail) + a * ft;
 #define NMF_SCATTER_TAIL_STORE                                                         \
     if (TAIL == 1) *(half *) (y + tail) = yh;                                          \
-    if (TAIL == 2) *(vec *) (y + tail) = yt;
+    if (TAIL >= 2) *(vec *) (y + tail) = yt;
 
 /* The loop over A's rows, with BEGIN_ROW run once per row (F[i] is f) and ADD once
    per entry in range (y its output row, a its value). */
@@ -112,12 +126,14 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
     typedef T reg __attribute__((vector_size(NMF_VECTOR_BYTES)));                      \
     typedef T half_reg __attribute__((vector_size(NMF_VECTOR_BYTES / 2)));             \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NF = NF_, TAIL = TAIL_ };                 \
-    const Py_ssize_t tail = kc - (TAIL == 1 ? W / 2 : W);                              \
+    const Py_ssize_t tail = TAIL == 3 ? kc - kc % W : kc - (TAIL == 1 ? W / 2 : W);    \
     Py_ssize_t bad = 0;                                                                \
     reg f0, f1, f2, f3, f4, f5, f6, f7, ft;                                            \
     reg y0, y1, y2, y3, y4, y5, y6, y7, yt;                                            \
     half_reg fh, yh;                                                                   \
-    NMF_SCATTER_ROWS(T, NMF_SCATTER_EACH(NMF_SCATTER_LOAD_F) NMF_SCATTER_TAIL_LOAD_F,  \
+    NMF_SCATTER_ROWS(T,                                                                \
+                     NMF_SCATTER_EACH(NMF_SCATTER_LOAD_F) NMF_SCATTER_TAIL_LOAD_F(T)   \
+                     ,                                                                 \
                      NMF_SCATTER_EACH(NMF_SCATTER_ADD) NMF_SCATTER_TAIL_ADD            \
                      NMF_SCATTER_EACH(NMF_SCATTER_STORE) NMF_SCATTER_TAIL_STORE)       \
     *bad_entries = bad;                                                                \
@@ -126,27 +142,31 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
 #define NMF_SCATTER_KERNELS(T, I, NF)                                                  \
     NMF_SCATTER_KERNEL(T, I, NF, 0)                                                    \
     NMF_SCATTER_KERNEL(T, I, NF, 1)                                                    \
-    NMF_SCATTER_KERNEL(T, I, NF, 2)
+    NMF_SCATTER_KERNEL(T, I, NF, 2)                                                    \
+    NMF_SCATTER_KERNEL(T, I, NF, 3)
 #define NMF_SCATTER_CASES(T, I)                                                        \
     NMF_FOR_1_TO_7(NMF_SCATTER_KERNELS, T, I) NMF_SCATTER_KERNEL(T, I, 8, 0)
 #define NMF_SCATTER_CALL(T, I, NF, TAIL)                                               \
     nmf_scatter_##T##_##I##_##NF##_##TAIL(data, ind, indptr, n_rows, F, O, ldo,        \
                                           n_cols, k, kc, lo, hi, search, count, &bad); \
     return bad;
-/* A half tail only where half a vector holds two entries or more. */
+/* A whole tail into the padding where the row has room; else a half tail where half a
+   vector holds two entries or more. */
 #define NMF_SCATTER_CASE(T, I, NF)                                                     \
     case NF:                                                                           \
         if (r == 0) { NMF_SCATTER_CALL(T, I, NF, 0) }                                  \
+        if (room >= kc - r + W) { NMF_SCATTER_CALL(T, I, NF, 3) }                      \
         if (W >= 4 && r <= W / 2) { NMF_SCATTER_CALL(T, I, NF, 1) }                    \
         NMF_SCATTER_CALL(T, I, NF, 2)
 /* Columns [0, kc) of F's and O's rows (row strides k and ldo; F and O already offset
-   to the chunk's first column), kc from one vector to NMF_SCATTER_VECTORS. */
+   to the chunk's first column, room entries of an output row from there on), kc from
+   one vector to NMF_SCATTER_VECTORS. */
 #define NMF_SCATTER_CHUNK(T, I)                                                        \
 static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                        \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
-        Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi,  \
-        int search, int count) {                                                       \
+        Py_ssize_t room, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc,               \
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count) {                         \
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), r = kc % W;                     \
     Py_ssize_t bad = 0;                                                                \
     if (kc == NMF_SCATTER_VECTORS * W) {                                               \
@@ -175,8 +195,8 @@ static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                  
                 const Py_ssize_t c1 = chunk + 1 < chunks                               \
                     ? ((chunk + 1) * vectors + chunks - 1) / chunks * W : k;           \
                 bad += nmf_scatter_chunk_##T##_##I(                                    \
-                    data, ind, indptr, n_rows, F + c0, O + c0, ldo, n_cols, k,         \
-                    c1 - c0, lo, hi, search, count && chunk == 0);                     \
+                    data, ind, indptr, n_rows, F + c0, O + c0, ldo, ldo - c0, n_cols,  \
+                    k, c1 - c0, lo, hi, search, count && chunk == 0);                  \
             }                                                                          \
             return bad;                                                                \
         }                                                                              \

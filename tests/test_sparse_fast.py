@@ -316,14 +316,18 @@ def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
             assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
 
 
-@pytest.mark.parametrize("k, widths", [(1, [2, 16]), (3, [4, 16]), (10, [11, 16]),
-                                       (30, [32, 40]), (70, [72, 80])])
+@pytest.mark.parametrize("k, widths", [(1, [2, 16]), (3, [4, 16]), (10, [11, 12, 16]),
+                                       (12, [16]), (13, [14, 16]), (30, [31, 32, 40]),
+                                       (70, [71, 72, 80])])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sorted_indices", [False, True])
 def test_scatter_into_padded_rows(k, widths, dtype, sorted_indices):
     """An output with rows longer than the factor's (padded to cache lines, see
     nmf/_padding.py): its first k columns get the bits of the plain output, the rest
-    zeros, on any build, parts and thread count; nothing is written past it."""
+    zeros, on any build, parts and thread count; nothing is written past it. Where a
+    row has room, the last k % W entries go as a whole vector into the padding (with
+    AVX2: float32 k = 10 in 16, 13 in 14 or 16, 30 in 32, 70's second chunk in 72;
+    float64 10 in 12 or 16), otherwise as before (float32 10 in 11 or 12, 30 in 31)."""
     data, indices, indptr, _ = _csr_arrays(n_rows=40, n_cols=17, density=0.4, seed=k,
                                            dtype=dtype, duplicates=True,
                                            shuffled=not sorted_indices)
