@@ -65,6 +65,23 @@ def _fit_from(init):
     return fit
 
 
+def iteration_counts(args, parser):
+    """(short, long) from --iterations, checked."""
+    short, long = args.iterations
+    if not 1 <= short < long:
+        parser.error("--iterations needs 1 <= SHORT < LONG")
+    return short, long
+
+
+def operands(name, k, dtypes):
+    """{dtype: (X, W0, H0)}: the set and the comparison's initial factors in each dtype
+    (the float64 arrays themselves for float64)."""
+    X64 = data.load(name)
+    W64, H64 = data.initial_factors(X64, k)
+    return {dtype: tuple(a.astype(dtype, copy=False) for a in (X64, W64, H64))
+            for dtype in dtypes}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("set", choices=SETS)
@@ -85,19 +102,14 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true",
                         help="profile short fits instead of timing")
     args = parser.parse_args(argv)
-    short, long = args.iterations
-    if not 1 <= short < long:
-        parser.error("--iterations needs 1 <= SHORT < LONG")
-    X64 = data.load(args.set)
-    W64, H64 = data.initial_factors(X64, args.k)
-    operands = {dtype: tuple(a.astype(dtype, copy=False) for a in (X64, W64, H64))
-                for dtype in args.dtypes}
+    short, long = iteration_counts(args, parser)
+    arrays = operands(args.set, args.k, args.dtypes)
     fit = _nmf_fit() if args.init == "custom" else _fit_from(args.init)
     compare.SETTLE_SECONDS = args.settle
     square = np.random.default_rng(0).random((1500, 1500)) if args.blas_before else None
 
     if args.profile:
-        X, W0, H0 = operands[args.dtypes[0]]
+        X, W0, H0 = arrays[args.dtypes[0]]
         with pinned(args.threads[0]):
             fit(X, W0.copy(), H0.copy(), short)            # kernels built, pages warm
             profile = cProfile.Profile()
@@ -114,7 +126,7 @@ def main(argv=None):
     places = {dtype: [] for dtype in args.dtypes}     # each round's placement
     placed = len(args.threads) > 1
     for _ in range(args.rounds):
-        for dtype, (X, W0, H0) in operands.items():
+        for dtype, (X, W0, H0) in arrays.items():
             before = placement.round_trip_ns() if placed else None
             for n_threads in args.threads:
                 with pinned(n_threads):

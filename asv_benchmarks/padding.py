@@ -15,8 +15,8 @@ import statistics
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchmarks import data  # noqa: E402
 from compare import _nmf_fit, pinned, timed  # noqa: E402
+from fixed_cost import iteration_counts, operands  # noqa: E402
 
 import nmf._padding as padding  # noqa: E402
 
@@ -37,14 +37,9 @@ def main(argv=None):
                         metavar=("SHORT", "LONG"))
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
-    short, long = args.iterations
-    if not 1 <= short < long:
-        parser.error("--iterations needs 1 <= SHORT < LONG")
-    X64 = data.load(args.set)
-    W64, H64 = data.initial_factors(X64, args.k)
+    short, long = iteration_counts(args, parser)
     dtypes = ("float64", "float32")
-    operands = {dtype: tuple(a.astype(dtype, copy=False) for a in (X64, W64, H64))
-                for dtype in dtypes}
+    arrays = operands(args.set, args.k, dtypes)
     rule = padding.padded_row_length
     variants = {"padded": rule, "plain": plain_rows}
     fit = _nmf_fit()
@@ -55,7 +50,7 @@ def main(argv=None):
                 order = list(variants) if r % 2 == 0 else list(variants)[::-1]
                 for variant in order:
                     padding.padded_row_length = variants[variant]
-                    for dtype, (X, W0, H0) in operands.items():
+                    for dtype, (X, W0, H0) in arrays.items():
                         t_short = timed(fit, X, W0, H0, short)
                         t_long = timed(fit, X, W0, H0, long)
                         marginal.setdefault((variant, dtype), []).append(
@@ -66,11 +61,12 @@ def main(argv=None):
     def ratio(a, b):
         return statistics.median(x / y for x, y in zip(marginal[a], marginal[b]))
 
-    n_other = X64.shape[1] if X64.format == "csr" else X64.shape[0]
+    X = arrays["float64"][0]
+    n_other = X.shape[1] if X.format == "csr" else X.shape[0]
     print(f"{args.set}, k={args.k}, {args.threads} thread(s): marginal iteration, medians"
           f" of {args.rounds} rounds (ms); rows of the gathered factor ({n_other} rows)")
     for dtype in dtypes:
-        width = rule(n_other, args.k, operands[dtype][0].dtype.itemsize)
+        width = rule(n_other, args.k, arrays[dtype][0].dtype.itemsize)
         print(f"{dtype:>8s}: {width} entries a row padded;"
               f" padded {statistics.median(marginal['padded', dtype]) * 1e3:.3f},"
               f" plain {statistics.median(marginal['plain', dtype]) * 1e3:.3f};"
