@@ -5,7 +5,7 @@ def vector_extensions() -> bool: ...
 def cd_sweep(
     W: NDArray[np.floating],  # floating[:, ::1], (n, k), updated in place
     gram: NDArray[np.floating],  # const floating[:, ::1], (k, k)
-    cross: NDArray[np.floating],  # const floating[:, ::1], (n, k)
+    cross: NDArray[np.floating],  # const floating[:, ::1], (n, >= k): first k columns read
     order: NDArray[np.intp],  # const Py_ssize_t[::1], (k,)
     row_violation: NDArray[np.float64],  # double[::1], (n,) work buffer
     n_threads: int = 1,
@@ -20,7 +20,7 @@ def cd_sweep_csr(
     data: NDArray[np.floating],  # const floating[::1], X's CSR values
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], their columns
     indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n + 1,) row starts
-    Ht: NDArray[np.floating],  # const floating[:, ::1], (m, k)
+    Ht: NDArray[np.floating],  # const floating[:, ::1], (m, >= k): first k columns read
     l1: float,
     order: NDArray[np.intp],  # const Py_ssize_t[::1], (k,)
     row_violation: NDArray[np.float64],  # double[::1], (n,) work buffer

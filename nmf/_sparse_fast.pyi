@@ -14,7 +14,7 @@ def csr_t_times(
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
     indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
     factor: NDArray[np.floating],  # const floating[:, ::1], (n_rows, k)
-    out: NDArray[np.floating],  # floating[:, ::1], (n_cols, k), overwritten
+    out: NDArray[np.floating],  # floating[:, ::1], (n_cols, >= k), overwritten (padding: zeros)
     n_threads: int = 1,
     sorted_indices: bool = False,  # bint: each row's indices non-decreasing
     bounds: NDArray[np.intp] | None = None,  # const Py_ssize_t[::1], (n_parts + 1,)
