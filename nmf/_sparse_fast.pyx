@@ -28,9 +28,11 @@ from nmf._sparse_gather cimport check_compressed, check_indices_found, gather_ro
 from ._threads import thread_limit
 
 
-def _check_columns(name, Py_ssize_t columns, Py_ssize_t k, like):
-    if columns != k:
-        raise ValueError(f"{name} must have {k} columns like {like}; got {columns}.")
+def _check_columns(name, Py_ssize_t columns, Py_ssize_t k, like, bint padded=False):
+    """columns == k, or with padded (rows padded to cache lines) columns >= k."""
+    if columns < k or (columns != k and not padded):
+        least = "at least " if padded else ""
+        raise ValueError(f"{name} must have {least}{k} columns like {like}; got {columns}.")
 
 
 cdef int _check_apart(const floating[:, ::1] out, const floating[:, ::1] factor) except -1:
@@ -153,8 +155,7 @@ def csr_t_times(
     cdef Py_ssize_t part, n_parts, lo, hi, ldo = out.shape[1]
     cdef Py_ssize_t bad = 0
     cdef bint search, given = bounds is not None
-    if ldo < k:
-        raise ValueError(f"out must have at least {k} columns like factor; got {ldo}.")
+    _check_columns("out", ldo, k, "factor", padded=True)
     check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if given:
         _check_bounds(bounds, n_cols)
