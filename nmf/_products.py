@@ -106,13 +106,20 @@ def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
                 return out
             return sparse_gather
         # Each thread owns a range of the result's rows holding about as many of X's
-        # entries as the others' (sparse_fast.scatter_bounds), chosen once.
+        # entries as the others' (sparse_fast.scatter_bounds), chosen once; with sorted
+        # indices, where each thread's entries start in every row of X is found once
+        # too (sparse_fast.scatter_row_splits: threads - 1 integers a row).
         scatter, sorted_indices = sparse_fast.csr_t_times, X.has_sorted_indices
-        bounds = (sparse_fast.scatter_bounds(arrays[1], arrays[2], X.shape[transpose],
-                                             threads) if threads > 1 else None)
+        bounds = splits = None
+        if threads > 1:
+            bounds = sparse_fast.scatter_bounds(arrays[1], arrays[2], X.shape[transpose],
+                                                threads)
+            if sorted_indices:
+                splits = sparse_fast.scatter_row_splits(arrays[1], arrays[2], bounds,
+                                                        threads)
 
         def sparse_scatter(factor, out):
-            scatter(*arrays, factor, out, threads, sorted_indices, bounds)
+            scatter(*arrays, factor, out, threads, sorted_indices, bounds, splits)
             return out
         return sparse_scatter
     if not uses_blas(X, k):

@@ -18,6 +18,7 @@ def csr_t_times(
     n_threads: int = 1,
     sorted_indices: bool = False,  # bint: each row's indices non-decreasing
     bounds: NDArray[np.intp] | None = None,  # const Py_ssize_t[::1], (n_parts + 1,)
+    row_splits: NDArray[np.int32 | np.int64] | None = None,  # const index_t[:, ::1], (n_parts - 1, n_rows)
 ) -> None: ...
 def scatter_bounds(
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
@@ -25,6 +26,12 @@ def scatter_bounds(
     n_cols: int,
     n_parts: int,
 ) -> NDArray[np.intp]: ...
+def scatter_row_splits(
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,), rows sorted
+    indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)
+    bounds: NDArray[np.intp],  # const Py_ssize_t[::1], (n_parts + 1,)
+    n_threads: int = 1,
+) -> NDArray[np.int32 | np.int64]: ...  # (n_parts - 1, n_rows), indptr's dtype
 def csr_inner_lowrank(
     data: NDArray[np.floating],  # const floating[::1], (nnz,)
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)

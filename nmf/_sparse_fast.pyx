@@ -47,44 +47,54 @@ cdef extern from "_sparse_scatter.h" nogil:
     Py_ssize_t nmf_scatter_part_float_int32_t(
         const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
         const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int32_t *starts,
+        const int32_t *ends)
     Py_ssize_t nmf_scatter_part_float_int64_t(
         const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
         const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int64_t *starts,
+        const int64_t *ends)
     Py_ssize_t nmf_scatter_part_double_int32_t(
         const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
         const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int32_t *starts,
+        const int32_t *ends)
     Py_ssize_t nmf_scatter_part_double_int64_t(
         const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
         const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
-        Py_ssize_t lo, Py_ssize_t hi, int search, int count)
+        Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int64_t *starts,
+        const int64_t *ends)
 
 
 cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indices,
                                      const index_t *indptr, Py_ssize_t n_rows,
                                      const floating *F, floating *O, Py_ssize_t ldo,
                                      Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
-                                     Py_ssize_t hi, bint search,
-                                     bint count) noexcept nogil:
+                                     Py_ssize_t hi, bint search, bint count,
+                                     const index_t *starts,
+                                     const index_t *ends) noexcept nogil:
     """Output rows lo to hi of O = A.T @ F (nmf/_sparse_scatter.h; O's rows ldo apart);
     returns the number of entries outside [0, n_cols) counted (count), which are left
-    out."""
+    out. starts / ends (search only): each row's first entry in range and the first
+    past it, or NULL."""
     if floating is float:
         if index_t is int32_t:
             return nmf_scatter_part_float_int32_t(data, indices, indptr, n_rows, F, O, ldo,
-                                                  n_cols, k, lo, hi, search, count)
+                                                  n_cols, k, lo, hi, search, count, starts,
+                                                  ends)
         else:
             return nmf_scatter_part_float_int64_t(data, indices, indptr, n_rows, F, O, ldo,
-                                                  n_cols, k, lo, hi, search, count)
+                                                  n_cols, k, lo, hi, search, count, starts,
+                                                  ends)
     else:
         if index_t is int32_t:
             return nmf_scatter_part_double_int32_t(data, indices, indptr, n_rows, F, O, ldo,
-                                                   n_cols, k, lo, hi, search, count)
+                                                   n_cols, k, lo, hi, search, count, starts,
+                                                   ends)
         else:
             return nmf_scatter_part_double_int64_t(data, indices, indptr, n_rows, F, O, ldo,
-                                                   n_cols, k, lo, hi, search, count)
+                                                   n_cols, k, lo, hi, search, count, starts,
+                                                   ends)
 
 
 cdef enum:
@@ -138,6 +148,7 @@ def csr_t_times(
     int n_threads=1,
     bint sorted_indices=False,
     const Py_ssize_t[::1] bounds=None,         # (n_parts + 1,) from scatter_bounds
+    const index_t[:, ::1] row_splits=None,     # (n_parts - 1, n_rows), scatter_row_splits
 ):
     """out = A.T @ factor, each thread owning a range of output rows.
 
@@ -145,9 +156,11 @@ def csr_t_times(
     rows bounds[j] to bounds[j + 1] (0 = bounds[0] <= ... <= bounds[-1] = n_cols; see
     scatter_bounds), one thread each. sorted_indices=True says each row's indices are
     non-decreasing (scipy's has_sorted_indices): with several parts, a thread then
-    finds its part's entries in a row by binary search instead of testing every entry.
-    Every output row gets the same entries in the same order whatever the parts, so
-    the same bits. Wrong when the indices are not sorted (never a write outside out).
+    finds its part's entries in a row by binary search instead of testing every entry,
+    or with `row_splits` (from scatter_row_splits for these bounds, made once for many
+    products) reads where they start and end. Every output row gets the same entries
+    in the same order whatever the parts, so the same bits. Wrong when the indices are
+    not sorted or the splits not those of the bounds (never a write outside out).
     out may have more columns than factor (rows padded to whole cache lines, see
     nmf/_padding.py): the product goes to its first k columns, zeros to the rest.
     """
@@ -159,6 +172,12 @@ def csr_t_times(
     check_compressed(data.shape[0], indices.shape[0], indptr, n_rows)
     if given:
         _check_bounds(bounds, n_cols)
+    if row_splits is not None:
+        if not given:
+            raise ValueError("row_splits needs the bounds it was made for; pass both.")
+        if row_splits.shape[0] != bounds.shape[0] - 2 or row_splits.shape[1] != n_rows:
+            raise ValueError(f"row_splits must be ({bounds.shape[0] - 2}, {n_rows}) for"
+                             f" these bounds and rows; got ({row_splits.shape[0]}, {row_splits.shape[1]}).")
     if n_cols == 0 or k == 0:
         out[:, :] = 0
         return
@@ -166,6 +185,7 @@ def csr_t_times(
     n_parts = bounds.shape[0] - 1 if given else max(1, min(n_threads, n_cols, thread_limit()))
     n_threads = max(1, min(n_threads, n_parts, thread_limit()))  # see csr_times
     search = sorted_indices and n_parts > 1
+    cdef bint split = search and row_splits is not None and n_rows > 0
     cdef floating *O = &out[0, 0]
     cdef const floating *F = &factor[0, 0] if n_rows > 0 else NULL
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
@@ -176,7 +196,10 @@ def csr_t_times(
             lo = bounds[part] if given else part * n_cols // n_parts
             hi = bounds[part + 1] if given else (part + 1) * n_cols // n_parts
             bad += _scatter_part(values, columns, &indptr[0], n_rows, F, O, ldo, n_cols,
-                                 k, lo, hi, search, part == 0)
+                                 k, lo, hi, search, part == 0,
+                                 &row_splits[part - 1, 0] if split and part > 0 else NULL,
+                                 &row_splits[part, 0] if split and part < n_parts - 1
+                                 else NULL)
     check_indices_found(bad, n_cols)
 
 
@@ -248,6 +271,48 @@ def scatter_bounds(
     targets = (np.arange(1, n_parts, dtype=np.intp) * total + n_parts - 1) // n_parts
     ends = np.searchsorted(below, targets, side="left") + 1
     return np.concatenate(([0], np.minimum(ends, n_cols), [n_cols])).astype(np.intp)
+
+
+def scatter_row_splits(
+    const index_t[::1] indices not None,       # (nnz,) column of each value, rows sorted
+    const index_t[::1] indptr not None,        # (n_rows + 1,) row starts
+    const Py_ssize_t[::1] bounds not None,     # (n_parts + 1,) from scatter_bounds
+    int n_threads=1,
+):
+    """row_splits for csr_t_times with these bounds: row_splits[j - 1, i] is the first
+    entry of row i whose column is at least bounds[j] (j = 1 to n_parts - 1), found by
+    binary search in each row, which must have its indices sorted. Made once for many
+    products, it spares each thread past the first a search in every row of every
+    product: n_parts - 1 integers a row of A, of indptr's type."""
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1
+    if n_rows < 0:
+        raise ValueError("indptr must have at least one entry.")
+    check_compressed(indices.shape[0], indices.shape[0], indptr, n_rows)
+    cdef Py_ssize_t n_parts = bounds.shape[0] - 1
+    if n_parts < 1:
+        raise ValueError("bounds must have at least two entries.")
+    cdef index_t[:, ::1] splits = np.empty((n_parts - 1, n_rows),
+                                           dtype=np.asarray(indptr).dtype)
+    cdef Py_ssize_t i, j, base, length, half, lo
+    n_threads = max(1, min(n_threads, thread_limit()))
+    if n_parts == 1 or n_rows == 0:
+        return np.asarray(splits)
+    with nogil:
+        for i in prange(n_rows, num_threads=n_threads, schedule="static"):
+            for j in range(1, n_parts):
+                lo = bounds[j]
+                base = indptr[i]
+                length = indptr[i + 1] - base
+                # the first entry in [base, base + length) with column >= lo
+                while length > 0:
+                    half = length // 2
+                    if indices[base + half] < lo:
+                        base = base + half + 1
+                        length = length - half - 1
+                    else:
+                        length = half
+                splits[j - 1, i] = base
+    return np.asarray(splits)
 
 
 def csr_inner_lowrank(

@@ -97,8 +97,9 @@ def test_cd_shares_threads_next_to_blas_only_when_its_products_use_it(monkeypatc
 def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
         monkeypatch, form):
     """X's columns (CSR; rows for CSC) drawn with frequencies 1 / (j + 1): on several
-    threads the scatter's parts come from sparse_fast.scatter_bounds, computed once,
-    and give the one-thread bits; on one thread no bounds."""
+    threads the scatter's parts come from sparse_fast.scatter_bounds, and where they
+    start in each row from sparse_fast.scatter_row_splits (X's indices are sorted),
+    both computed once, and give the one-thread bits; on one thread neither."""
     monkeypatch.setattr(_products, "MIN_WORK_PER_THREAD", 1)
     rng = np.random.default_rng(2)
     p = 1.0 / (np.arange(400) + 1.0)
@@ -118,13 +119,34 @@ def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
         calls.append(args)
         return real_bounds(*args)
     monkeypatch.setattr(_products.sparse_fast, "scatter_bounds", counted_bounds)
+    split_calls = []
+    real_splits = _products.sparse_fast.scatter_row_splits
+
+    def counted_splits(*args):
+        split_calls.append(args)
+        return real_splits(*args)
+    monkeypatch.setattr(_products.sparse_fast, "scatter_row_splits", counted_splits)
     one = _products.product_function(X, transpose, 5, 1)(factor, np.empty((out_rows, 5)))
-    assert calls == []
+    assert calls == [] and split_calls == []
     times = _products.product_function(X, transpose, 5, 2)
     assert len(calls) == 1 and calls[0][2:] == (out_rows, 2)
+    assert len(split_calls) == 1 and split_calls[0][2].tolist() == real_bounds(
+        *calls[0]).tolist()
     for _ in range(2):
         two = times(factor, np.empty((out_rows, 5)))
         np.testing.assert_array_equal(two, one)
-    assert len(calls) == 1
+    assert len(calls) == 1 and len(split_calls) == 1
+    # unsorted indices: bounds, no splits (they would be wrong), the same bits
+    shuffled = X.copy()
+    for i in range(shuffled.shape[0] if form == "csr" else shuffled.shape[1]):
+        span = slice(shuffled.indptr[i], shuffled.indptr[i + 1])
+        order = rng.permutation(span.stop - span.start)
+        shuffled.indices[span] = shuffled.indices[span][order]
+        shuffled.data[span] = shuffled.data[span][order]
+    shuffled.has_sorted_indices = False
+    unsorted_times = _products.product_function(shuffled, transpose, 5, 2)
+    assert len(calls) == 2 and len(split_calls) == 1
+    np.testing.assert_allclose(unsorted_times(factor, np.empty((out_rows, 5))), one,
+                               rtol=1e-12)
     bounds = real_bounds(*calls[0])
     assert 0 < bounds[1] < out_rows // 4    # most entries in the first rows

@@ -387,14 +387,17 @@ def test_scatter_on_sorted_indices_gives_the_same_bits(duplicates, dtype, k):
         assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("n_threads", [1, 3])
 @pytest.mark.parametrize("k", [2, 100])            # one pass over A; several (chunks)
-def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads, k):
+def test_scatter_on_sorted_indices_counts_out_of_range_entries(n_threads, k, split):
     indptr = np.array([0, 3, 5, 5, 8], np.int32)
     indices = np.array([-2, -1, 1, 0, 3, 2, 4, 4], np.int32)    # sorted within rows
+    bounds = np.array([0, 1, 3, 4], np.intp)
+    splits = sparse_fast_module.scatter_row_splits(indices, indptr, bounds) if split else None
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\); 4 entries"):
         csr_t_times(np.ones(8), indices, indptr, np.ones((4, k)), np.empty((4, k)),
-                    n_threads, True)
+                    n_threads, True, bounds if split else None, splits)
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
@@ -441,11 +444,94 @@ def test_scatter_on_any_bounds_gives_the_same_bits(sorted_indices, k, dtype):
                    for parts in (2, 3, 5, 9)]
     for module in kernel_builds("_sparse_fast"):
         for bounds in all_bounds:
+            bounds = np.asarray(bounds, np.intp)
+            # sorted: also with each part's start in every row found beforehand
+            splits = ([None, module.scatter_row_splits(indices, indptr, bounds)]
+                      if sorted_indices else [None])
             for n_threads in (1, 2, 4):
-                out = np.full((61, k), np.nan, dtype)
-                module.csr_t_times(data, indices, indptr, F, out, n_threads,
-                                   sorted_indices, np.asarray(bounds, np.intp))
-                assert_array_equal(out, expected, err_msg=f"bounds {bounds}")
+                for row_splits in splits:
+                    out = np.full((61, k), np.nan, dtype)
+                    module.csr_t_times(data, indices, indptr, F, out, n_threads,
+                                       sorted_indices, bounds, row_splits)
+                    assert_array_equal(out, expected, err_msg=f"bounds {bounds}")
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_scatter_row_splits_are_each_rows_first_entry_past_each_bound(index_dtype,
+                                                                      n_threads):
+    """Checked against NumPy's searchsorted row by row: rows of every length from
+    empty up, repeated indices, indices outside [0, n_cols) at the rows' ends, bounds
+    with empty parts and parts past the last column."""
+    data, indices, indptr, A = _csr_arrays(n_rows=200, n_cols=50, density=0.3, seed=11,
+                                           index_dtype=index_dtype, duplicates=True)
+    data, indices, indptr = _sorted_rows(data, indices, indptr)
+    indices = indices.copy()
+    indices[indptr[1:-1:7] - 1] = 50 + np.arange(len(indptr[1:-1:7]))   # last of a row
+    indices[indptr[3:-1:5]] = -1                                        # first of a row
+    indices = np.concatenate([indices[indptr[i]:indptr[i + 1]][:i % 17]
+                              for i in range(200)]).astype(index_dtype)
+    indptr = np.concatenate([[0], np.cumsum([min(i % 17, indptr[i + 1] - indptr[i])
+                                             for i in range(200)])]).astype(index_dtype)
+    for bounds in ([0, 50], [0, 25, 50], [0, 0, 0, 50], [0, 1, 17, 17, 49, 50],
+                   [0, 50, 50]):
+        bounds = np.asarray(bounds, np.intp)
+        splits = sparse_fast_module.scatter_row_splits(indices, indptr, bounds, n_threads)
+        assert splits.dtype == index_dtype and splits.flags.c_contiguous
+        expected = np.array([[indptr[i] + np.searchsorted(indices[indptr[i]:indptr[i + 1]],
+                                                          bound)
+                              for i in range(200)] for bound in bounds[1:-1]],
+                            dtype=index_dtype).reshape(len(bounds) - 2, 200)
+        assert_array_equal(splits, expected, err_msg=f"bounds {bounds}")
+
+
+def test_scatter_row_splits_edge_cases():
+    splits = sparse_fast_module.scatter_row_splits
+    no_entries = np.zeros(0, np.int32)
+    assert splits(no_entries, np.zeros(1, np.int32), np.array([0, 2, 4])).shape == (1, 0)
+    assert splits(no_entries, np.zeros(4, np.int32), np.array([0, 4])).shape == (0, 3)
+    assert splits(no_entries.astype(np.int64), np.zeros(3, np.int64),
+                  np.array([0, 1, 4])).tolist() == [[0, 0]]
+    with pytest.raises(ValueError, match="indptr must have at least one entry"):
+        splits(no_entries, np.zeros(0, np.int32), np.array([0, 4]))
+    with pytest.raises(ValueError, match="bounds must have at least two entries"):
+        splits(no_entries, np.zeros(2, np.int32), np.array([0]))
+    with pytest.raises(ValueError, match="indptr must be non-decreasing"):
+        splits(np.zeros(3, np.int32), np.array([0, 3, 1, 3], np.int32), np.array([0, 4]))
+
+
+def test_scatter_rejects_row_splits_without_their_bounds_or_of_the_wrong_shape():
+    indices, indptr = np.array([0, 3], np.int32), np.array([0, 2], np.int32)
+    bounds = np.array([0, 2, 4], np.intp)
+    good = sparse_fast_module.scatter_row_splits(indices, indptr, bounds)
+    args = (np.ones(2), indices, indptr, np.ones((1, 2)), np.zeros((4, 2)), 2, True)
+    with pytest.raises(ValueError, match="row_splits needs the bounds it was made for"):
+        csr_t_times(*args, None, good)
+    with pytest.raises(ValueError, match=r"row_splits must be \(1, 1\) for these bounds"
+                                         r" and rows; got \(2, 1\)"):
+        csr_t_times(*args, bounds, np.zeros((2, 1), np.int32))
+    with pytest.raises(ValueError, match=r"row_splits must be \(2, 1\).*got \(1, 1\)"):
+        csr_t_times(*args, np.array([0, 1, 3, 4], np.intp), good)
+
+
+@pytest.mark.parametrize("k", [3, 10, 70])
+def test_scatter_given_wrong_row_splits_stays_inside_its_parts(k):
+    """Splits that are not those of the bounds (any integers, inside or outside the
+    rows, decreasing) give a wrong product, never a write outside out or outside the
+    entries of A."""
+    data, indices, indptr, A = _csr_arrays(n_rows=80, n_cols=40, density=0.3, seed=12)
+    data, indices, indptr = _sorted_rows(data, indices, indptr)
+    rng = np.random.default_rng(12)
+    bounds = np.array([0, 10, 20, 40], np.intp)
+    for splits in (rng.integers(-10**6, 10**6, (2, 80)),
+                   rng.integers(0, len(indices) + 1, (2, 80)),
+                   np.full((2, 80), len(indices) + 5), np.full((2, 80), -3),
+                   np.stack([indptr[1:], indptr[:-1]])):
+        out = np.zeros((42, k))
+        csr_t_times(data, indices, indptr, np.ones((80, k)), out[1:41], 3, True, bounds,
+                    splits.astype(np.int32))
+        assert_array_equal(out[[0, 41]], 0)
+        assert np.isfinite(out).all()
 
 
 @pytest.mark.parametrize("bounds, message", [
