@@ -1,10 +1,12 @@
 """non_negative_factorization: validate, build the initial factors, run a solver."""
+import math
+
 import numpy as np
 
 from . import _validation as v
 from ._cd import fit_coordinate_descent
 from ._init import initial_factors
-from ._scaling import scale_problem
+from ._scaling import factor_exponent, penalty_cap, scale_problem, scale_terms
 from ._threads import get_num_threads
 
 
@@ -24,11 +26,40 @@ def _overflow_error(dtype, init, update_H):
     if update_H and init != "custom":
         return FloatingPointError(f"The factorization overflows {np.dtype(dtype).name};"
                                   " this is a bug, please report it with the data.")
-    given = "W and H (init='custom')" if update_H else "fixed H (update_H=False)"
+    given = ("W and H (init='custom') given are" if update_H
+             else "fixed H (update_H=False) given is")
     return ValueError(
-        f"The factorization overflows {np.dtype(dtype).name}: the {given} given are too"
-        " large or too unbalanced for X's scale. Rescale them so that W @ H is of the order"
-        " of X, with W and H of similar magnitudes.")
+        f"The factorization overflows {np.dtype(dtype).name}: the {given} too large,"
+        " too small or too unbalanced for X's scale. Rescale them so that W @ H is of the"
+        " order of X, with W and H of similar magnitudes.")
+
+
+def _custom_factor_balance(W, Ht, e, X_largest, dtype):
+    """g such that the solver starts from W * 2**(g - e) and H * 2**(-g - e): 0 when
+    both lie in the range the solver keeps its numbers in (nmf/_scaling.py), else the
+    g that gives them largest entries within a factor 2 of each other (with one of
+    them zero, the other's largest entry in [1, 2)). That rescaling leaves W @ H and,
+    with the penalties rescaled too, every iterate's roundings as they are (CD: the
+    exact power-of-two image). A ValueError when even balanced they are out of range:
+    W @ H itself too far from X's scale for a start."""
+    largest = [float(W.max()) if W.size else 0.0, float(Ht.max()) if Ht.size else 0.0]
+    if not (factor_exponent(largest[0], e, dtype) or factor_exponent(largest[1], e, dtype)):
+        return 0
+    # log2 of each one's largest entry as the solver would hold it, rounded down
+    top = [math.frexp(value)[1] - 1 - e if value > 0 else None for value in largest]
+    g = (-top[0] if top[1] is None else top[1] if top[0] is None
+         else (top[1] - top[0]) // 2)
+    for value, shift, name in ((largest[0], g, "W"), (largest[1], -g, "H")):
+        f = factor_exponent(value, e - shift, dtype)
+        if f:
+            product = f"1e{round(math.log10(largest[0]) + math.log10(largest[1]))}"
+            raise ValueError(
+                f"The W and H given (init='custom') are too {'small' if f < 0 else 'large'}"
+                f" for X's scale even rebalanced: {name}'s largest entry is {value:.3g}"
+                f" and W @ H's of order {product}, X's {X_largest:.3g}; their products"
+                f" would {'underflow' if f < 0 else 'overflow'} {np.dtype(dtype).name}."
+                " Rescale W and H so that W @ H is of the order of X.")
+    return g
 
 
 def default_init(n_components, n_samples, n_features):
@@ -129,14 +160,50 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         beta, eta = weights
     H_fixed = H  # update_H=False returns the caller's H as converted, unscaled
     n_threads = get_num_threads()
+    shift_W = shift_H = e           # W, H are the solver's W * 2**shift_W, H * 2**shift_H
     if update_H and init != "custom":
         W, H = initial_factors(X_solved, n_components, init, rng, n_threads)  # scaled X
         Ht = np.ascontiguousarray(H.T)
     elif not update_H:              # W is zeros; H the caller's, scaled on a copy
-        Ht = np.ldexp(H.T, -e, order="C") if e else np.ascontiguousarray(H.T)
-    elif e:                         # the caller's factors, copied by check_factor
-        np.ldexp(W, -e, out=W)
-        np.ldexp(Ht, -e, out=Ht)
+        # A fixed H far from X's scale is solved as H * 2**-(e + f), its largest entry
+        # in [1, 2): W's problem is then the exact power-of-two image of the one with
+        # H * 2**-e (W * 2**f; L1 on W * 2**-f, L2 and pg's weights * 4**-f) instead of
+        # one whose Gram under- or overflows. A penalty that comes out past the cap
+        # swamps W's cross product (at most 8 m there): W is below 2**-L of X / H's
+        # scale, and is solved as zero (an L1 term at the cap zeroes it).
+        f = factor_exponent(float(H.max()) if H.size else 0.0, e, dtype)
+        if f:
+            cap = penalty_cap(dtype)
+            (l1_W,), (l2_W, *weights) = (scale_terms((l1_W,), -f),
+                                         scale_terms((l2_W, *weights), -2 * f))
+            if max(l1_W, l2_W, *weights) > cap:
+                l1_W = cap
+            l1_W, l2_W, *weights = (min(term, cap) for term in (l1_W, l2_W, *weights))
+            if weights:
+                beta, eta = weights
+            shift_W = e - f
+        Ht = np.ldexp(H.T, -(e + f), order="C") if e + f else np.ascontiguousarray(H.T)
+    else:                           # the caller's factors, copied by check_factor
+        # Factors far from X's scale are rebalanced, W * 2**g and H * 2**-g (see
+        # _custom_factor_balance), the penalties rescaled to match: L1 and L2 on W by
+        # 2**-g and 4**-g, on H by 2**g and 4**g; pg's weights go with the Gram they sit
+        # on, beta on the sparse factor's other Gram (H's for 'data'), eta on the
+        # other's.
+        g = _custom_factor_balance(W, Ht, e, largest, dtype)
+        if g:
+            cap = penalty_cap(dtype)
+            (l1_W,), (l1_H,) = scale_terms((l1_W,), -g), scale_terms((l1_H,), g)
+            (l2_W,), (l2_H,) = scale_terms((l2_W,), -2 * g), scale_terms((l2_H,), 2 * g)
+            l1_W, l1_H, l2_W, l2_H = (min(term, cap) for term in (l1_W, l1_H, l2_W, l2_H))
+            if weights:
+                beta_shift = -2 * g if sparseness == "data" else 2 * g
+                (beta,), (eta,) = scale_terms((beta,), beta_shift), scale_terms((eta,), -beta_shift)
+                beta, eta = min(beta, cap), min(eta, cap)
+            shift_W, shift_H = e - g, e + g
+        if e - g:
+            np.ldexp(W, -(e - g), out=W)
+        if e + g:
+            np.ldexp(Ht, -(e + g), out=Ht)
     # One clear error instead of a RuntimeWarning per product when the caller's factors
     # overflow: here if the solver cannot go on (pg), below if the factors are not finite.
     with np.errstate(all="ignore"):
@@ -157,11 +224,11 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         except FloatingPointError as exc:
             raise _overflow_error(dtype, init, update_H) from exc
     H = np.ascontiguousarray(Ht.T) if update_H else H_fixed
-    if e:
+    if shift_W or shift_H:
         with np.errstate(over="ignore"):  # an overflow is reported just below
-            np.ldexp(W, e, out=W)
+            np.ldexp(W, shift_W, out=W)
             if update_H:
-                np.ldexp(H, e, out=H)
+                np.ldexp(H, shift_H, out=H)
     if not (v.all_finite(W) and v.all_finite(H)):
         raise _overflow_error(dtype, init, update_H)
     return X, W, H, n_iter
@@ -198,9 +265,14 @@ def non_negative_factorization(X, W=None, H=None, n_components=None, init="rando
     W : array-like of shape (n_samples, n_components), optional
         Initial W for init='custom' (copied, never modified).
     H : array-like of shape (n_components, n_features), optional
-        Initial H for init='custom', or the fixed H when update_H=False. Given
-        factors so large or unbalanced that the factorization overflows raise a
-        ValueError instead of returning inf or NaN.
+        Initial H for init='custom', or the fixed H when update_H=False. A fixed H
+        far from X's scale (its largest entry outside the range above, relative to
+        X's) is solved on a copy scaled by a power of 2, W scaled back; custom W and H
+        are rebalanced so (W * 2**g, H * 2**-g, W @ H unchanged), the penalties
+        rescaled to match ('cd': exactly the same iterates). Factors with which the
+        factorization still over- or underflows (W @ H far from X's order, or W
+        beyond the dtype's range) raise a ValueError instead of returning inf, NaN or
+        zeros.
     n_components : int, optional
         The rank k. None: H's rows when H is used, else n_features.
     init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default='random'

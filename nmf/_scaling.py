@@ -89,6 +89,29 @@ def scale_problem(X, linear=(), quadratic=(), largest=None):
     return e, X, linear, quadratic
 
 
+def factor_exponent(largest, e, dtype):
+    """f for a factor the caller gives, `largest` its largest entry: the solver's copy
+    is factor * 2**-(e + f) (X being solved as X * 4**-e). 0 when largest * 2**-e lies
+    in about [2**-L, 2**L], the range X is kept in (or is zero); else the f that puts
+    it in [1, 2). Outside that range the factor's Gram (entries up to n * that entry
+    squared) under- or overflows."""
+    if largest == 0:
+        return 0
+    exponent = math.frexp(largest)[1] - 1 - e   # of the largest entry of factor * 2**-e
+    limit = _range_exponent(dtype)
+    return 0 if -limit <= exponent < limit else exponent
+
+
+def penalty_cap(dtype):
+    """2**L, the largest penalty the solver is given (see the module's note)."""
+    return 2.0 ** _range_exponent(dtype)
+
+
+def scale_terms(terms, shift):
+    """Each term * 2**shift, inf past float64's range."""
+    return tuple(_times_power_of_two(term, shift) for term in terms)
+
+
 def reconstruction_error(X, W, H, n_threads=1):
     """||X - W H||_Fro, computed on X * 4**-e and the factors * 2**-e when X's
     magnitude needs it (its square would overflow): inf only beyond float64's range."""

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from nmf import NMF, ConvergenceWarning, NotFittedError
 from nmf import non_negative_factorization as nnf
@@ -240,34 +240,220 @@ def test_penalties_beyond_the_dtype_give_finite_factors(solver, alpha, l1_ratio,
 
 # ---- factors the caller gives --------------------------------------------------------
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("W_scale, H_scale", [(1e30, 1e-30), (1e-30, 1e30), (1e19, 1e19)])
+@pytest.mark.parametrize("W_scale, H_scale", [(1e19, 1e19), (1e17, 1e22)])
 def test_overflowing_custom_factors_are_refused_naming_them(W_scale, H_scale, solver):
     X = _data(dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")               # one clear error, no RuntimeWarning
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(ValueError, match=r"The factorization overflows float32: the "
-                           r"W and H \(init='custom'\) given are too large or too unbalanced"):
+                           r"W and H \(init='custom'\) given are too large, too small"
+                           r" or too unbalanced|The W and H given \(init='custom'\) are"
+                           r" too large for X's scale even rebalanced"):
             nnf(X, np.full((12, 2), W_scale), np.full((2, 9), H_scale), n_components=2,
                 init="custom", max_iter=5, solver=solver)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_overflowing_fixed_H_is_refused_naming_it(solver):
+    """H so small that W, about X / H, lies beyond float32's range."""
     X = _data(dtype=np.float32)
-    with pytest.raises(ValueError, match=r"the fixed H \(update_H=False\) given"):
-        _fit(X, H=np.full((2, 9), 1e25), update_H=False, max_iter=5, solver=solver)
+    with pytest.raises(ValueError, match=r"the fixed H \(update_H=False\) given is too"
+                                         r" large, too small or too unbalanced"):
+        _fit(X, H=np.full((2, 9), 1e-45, np.float32), update_H=False, max_iter=5,
+             solver=solver)
+
+
+@pytest.mark.parametrize("dtype, exponent", [(np.float64, -700), (np.float64, 700),
+                                             (np.float64, -300), (np.float64, 300),
+                                             (np.float32, -100), (np.float32, 90),
+                                             (np.float32, -120)])
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
+def test_fixed_H_far_from_X_scale_is_solved_as_its_power_of_two_image(dtype, exponent,
+                                                                      l1_ratio):
+    """A fixed H * 2**b: its Gram would under- or overflow, so H is solved rescaled,
+    and with W's penalty rescaled alike W is the exact image W(H) * 2**-b of the
+    solution with H, bit for bit (CD): the problem with H * 2**b and penalties l1, l2
+    is the one with H and l1 * 2**-b, l2 * 4**-b in W * 2**b. Down to float32's
+    largest (W about 2**124). Penalties only where b > 0: for b < 0 the equivalent
+    penalty with H would pass the cap on penalties (nmf/_scaling.py)."""
+    X = _data(dtype=dtype)
+    H = (0.05 + np.random.default_rng(3).random((2, 9))).astype(dtype)
+    H[0, 0] = 1.5                            # largest entry in [1, 2): solved as it is
+    alpha = 0.25 if exponent > 0 else 0.0
+    alpha_with_H = alpha * 2.0 ** (-exponent * (2 - l1_ratio)) if alpha else 0.0
+    kwargs = dict(update_H=False, n_components=2, max_iter=50, tol=1e-6,
+                  regularization="transformation", l1_ratio=l1_ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # no RuntimeWarning either
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, _, n_iter = nnf(X, H=H, alpha=alpha_with_H, **kwargs)
+        H_far = np.ldexp(H, exponent)
+        assert H_far.dtype == dtype and H_far.max() > 0
+        W_far, H_back, n_far = nnf(X, H=H_far, alpha=alpha, **kwargs)
+    assert W.max() > 0 and n_far == n_iter
+    assert_array_equal(H_back, H_far)
+    assert_array_equal(W_far, np.ldexp(W, -exponent))
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_unbalanced_but_representable_custom_factors_are_solved(solver):
+@pytest.mark.parametrize("dtype, H_scale", [(np.float64, 1e-100), (np.float32, 1e-20)])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
+def test_fixed_H_far_from_X_scale_with_a_penalty_past_the_cap(solver, dtype, H_scale,
+                                                              l1_ratio):
+    """alpha = 1e30 against H of 1e-100 (float32: 1e-20): rescaled with H, the penalty
+    passes the cap, and W, about H / alpha (float64 1e-130), less than 2**-256 (float32
+    2**-32) of X / H, is solved as zero: finite, no warning."""
+    X = _data(dtype=dtype)
+    H = (np.random.default_rng(7).random((2, 9)) * H_scale).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, _, _ = nnf(X, H=H, update_H=False, n_components=2, solver=solver, alpha=1e30,
+                      l1_ratio=l1_ratio, regularization="transformation", max_iter=20)
+    assert W.dtype == dtype
+    assert_array_equal(W, 0)
+
+
+@pytest.mark.parametrize("exponent", [-500, 500])
+@pytest.mark.parametrize("sparseness", [None, "data", "components"])
+def test_fixed_H_far_from_X_scale_pg(sparseness, exponent):
+    """The same with pg, whose steps are not scale-free: not the same bits, the same W
+    to the solver's tolerance (the subproblem has one solution). The sparseness
+    weights, on the Gram like an L2 penalty, scale by 4**-b."""
+    if "pg" not in SOLVERS:
+        pytest.skip("pg not built")
     X = _data()
+    H = np.random.default_rng(4).random((2, 9))
+    weights = np.array([0.5, 0.25])
+    kwargs = dict(update_H=False, n_components=2, solver="pg", max_iter=500, tol=1e-12,
+                  sparseness=sparseness)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, _, _ = nnf(X, H=H, **dict(zip(("beta", "eta"), weights * 2.0**(-2 * exponent))),
+                      **kwargs)
+        W_far, _, _ = nnf(X, H=np.ldexp(H, exponent), **dict(zip(("beta", "eta"), weights)),
+                          **kwargs)
+    assert W.max() > 0
+    assert_allclose(W_far, np.ldexp(W, -exponent), rtol=1e-7, atol=1e-9 * 2.0**-exponent)
+
+
+@pytest.mark.parametrize("dtype, exponent, penalty", [
+    (np.float64, 300, False), (np.float64, -300, False), (np.float64, 900, False),
+    (np.float32, -60, False), (np.float32, 60, False),
+    (np.float64, -300, True), (np.float64, -900, True), (np.float32, -60, True)])
+def test_unbalanced_custom_factors_are_rebalanced_exactly(dtype, exponent, penalty):
+    """W * 2**b and H * 2**-b, out of range: the start is rebalanced (W @ H kept), and
+    CD gives the exact power-of-two image of the fit from W and H, the penalty on W
+    rescaled to match (L1 on W * 2**b is L1 * 2**b on W); only for b < 0, where that
+    stays under the cap on penalties."""
+    X = _data(dtype=dtype)
+    rng = np.random.default_rng(5)
+    W0, H0 = rng.random((12, 3)).astype(dtype), rng.random((3, 9)).astype(dtype)
+    W0[0, 0] = H0[0, 0] = 1.5               # largest entries in [1, 2): balanced
+    alpha = 0.5 if penalty else 0.0
+    kwargs = dict(n_components=3, init="custom", max_iter=30, tol=1e-6, l1_ratio=1.0,
+                  regularization="transformation")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, H, n_iter = nnf(X, W0, H0, alpha=alpha * 2.0**exponent if alpha else 0.0,
+                           **kwargs)
+        W_far, H_far, n_far = nnf(X, np.ldexp(W0, exponent), np.ldexp(H0, -exponent),
+                                  alpha=alpha, **kwargs)
+    assert n_far == n_iter and W.max() > 0
+    assert_array_equal(W_far, np.ldexp(W, exponent))
+    assert_array_equal(H_far, np.ldexp(H, -exponent))
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("sparseness", [None, "data", "components"])
+@pytest.mark.parametrize("exponent", [-300, 300])
+def test_rebalanced_custom_factors_take_their_penalties_along(monkeypatch, sparseness,
+                                                              exponent):
+    """What pg is handed for W * 2**b, H * 2**-b (out of range): the balanced start W,
+    H, and every term moved with the factor it acts on (L1 on W * 2**b, L2 on W and
+    the weight on H's Gram * 4**b, those of H the other way), so that the problem is
+    the one asked, in other units. Whether the solver then takes the same steps is
+    another matter (pg's are not scale-free)."""
+    import nmf._pg
+    seen = {}
+
+    def capture(X, W, Ht, **kwargs):
+        seen.update(W=W.copy(), Ht=Ht.copy(), **kwargs)
+        raise _Stop
+    monkeypatch.setattr(nmf._pg, "fit_projected_gradient", capture)
+    X = _data()
+    rng = np.random.default_rng(9)
+    W0, H0 = rng.random((12, 2)), rng.random((2, 9))
+    W0[0, 0] = H0[0, 0] = 1.5
+    with pytest.raises(_Stop):
+        nnf(X, np.ldexp(W0, exponent), np.ldexp(H0, -exponent), n_components=2,
+            init="custom", solver="pg", sparseness=sparseness, beta=2.0**-400,
+            eta=2.0**-420, alpha=2.0**-400, l1_ratio=0.5, regularization="both")
+    assert_array_equal(seen["W"], W0)
+    assert_array_equal(seen["Ht"], H0.T)
+    b, half = exponent, 2.0**-401           # no term reaches the cap either way
+    assert (seen["l1_W"], seen["l2_W"]) == (half * 2.0**b, half * 4.0**b)
+    assert (seen["l1_H"], seen["l2_H"]) == (half * 2.0**-b, half * 4.0**-b)
+    if sparseness is not None:
+        on_H_gram = {"data": "beta", "components": "eta"}[sparseness]   # W's subproblem
+        on_W_gram = {"data": "eta", "components": "beta"}[sparseness]
+        given = {"beta": 2.0**-400, "eta": 2.0**-420}
+        assert seen[on_H_gram] == given[on_H_gram] * 4.0**b
+        assert seen[on_W_gram] == given[on_W_gram] * 4.0**-b
+
+
+@pytest.mark.parametrize("exponent", [-700, 700])
+def test_custom_H_far_from_X_scale_with_W_zero_is_rescaled(exponent):
+    """W zero and H * 2**b: W @ H is zero whatever H's scale, so H alone is brought
+    into range; the fit is the exact image of the one from (0, H)."""
+    X = _data()
+    H0 = np.random.default_rng(8).random((2, 9))
+    H0[0, 0] = 1.5
+    kwargs = dict(n_components=2, init="custom", max_iter=20, tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, H, n_iter = nnf(X, np.zeros((12, 2)), H0, **kwargs)
+        W_far, H_far, n_far = nnf(X, np.zeros((12, 2)), np.ldexp(H0, exponent), **kwargs)
+    assert n_far == n_iter and W.max() > 0
+    assert_array_equal(W_far, np.ldexp(W, -exponent))
+    assert_array_equal(H_far, np.ldexp(H, exponent))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_custom_factors_whose_product_is_far_from_X_are_refused(solver, scale):
+    """W @ H about 1e-400 (or 1e400) of X: a start no rebalancing keeps in range."""
+    X = _data()
+    rng = np.random.default_rng(6)
+    with pytest.raises(ValueError, match=r"The W and H given \(init='custom'\) are too"
+                                         r" (small|large) for X's scale even rebalanced"):
+        nnf(X, rng.random((12, 2)) * scale, rng.random((2, 9)) * scale, n_components=2,
+            init="custom", solver=solver)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e100), (np.float32, 1e30),
+                                          (np.float32, 1e-30)])
+def test_unbalanced_but_representable_custom_factors_are_solved(solver, dtype, scale):
+    """W @ H of X's order, W and H far apart (float32: beyond the range of its Grams,
+    rebalanced)."""
+    X = _data(dtype=dtype)
     rng = np.random.default_rng(0)
-    W0, H0 = rng.random((12, 2)) * 1e100, rng.random((2, 9)) * 1e-100
+    W0, H0 = ((rng.random((12, 2)) * scale).astype(dtype),
+              (rng.random((2, 9)) / scale).astype(dtype))
     W, H, _ = _fit(X, W=W0, H=H0, n_components=2, init="custom", max_iter=20,
                    solver=solver)
     assert np.isfinite(W).all() and np.isfinite(H).all()
-    assert objective(X, W, H) <= objective(X, W0, H0)
+    assert W.dtype == H.dtype == dtype
+    as64 = [a.astype(np.float64) for a in (X, W, H, W0, H0)]
+    assert objective(*as64[:3]) <= objective(as64[0], *as64[3:])
 
 
 # ---- sparse and dtype corner cases ---------------------------------------------------

@@ -243,14 +243,19 @@ def test_stationary_start_stops_at_once():
 
 
 @pytest.mark.parametrize("update_H", [True, False])
-def test_overflowing_gradient_is_refused(update_H):
+def test_overflowing_factors_are_refused(update_H):
+    """X scaled into range internally; custom factors it cannot rescale are refused
+    up front; a fixed H is rescaled too, and refused when the W it gives, about X / H,
+    lies beyond float64's range."""
     X, W0, H0 = _data()
-    X = X * 1e160        # scaled into range internally; the factors given still overflow
-    with pytest.raises(ValueError, match="overflows"):
-        if update_H:
+    X = X * 1e160
+    if update_H:
+        with pytest.raises(ValueError, match=r"The W and H given \(init='custom'\) are too"
+                                             r" large for X's scale even rebalanced"):
             _fit(X, W0 * 1e160, H0 * 1e160)
-        else:
-            non_negative_factorization(X, H=H0 * 1e300, n_components=3, update_H=False,
+    else:
+        with pytest.raises(ValueError, match="overflows"):
+            non_negative_factorization(X, H=H0 * 1e-160, n_components=3, update_H=False,
                                        solver="pg")
 
 
