@@ -23,6 +23,18 @@ from ._progress import Progress
 from ._pg_fast import pg_subproblem, projected_gradient
 
 
+# A gradient whose norm is within this many units of roundoff times sqrt(terms a
+# sum) of the cross product's norm is zero to working precision: Lin's stopping
+# test, tol times the norm at the start, is met there when tol > 0 (with tol = 0 the
+# fit runs its max_iter iterations). It matters only where the start is already a
+# solution (k = 1 from 'nndsvd' is the best rank-1 factorization: its gradient,
+# 1.7e-13 to 3.6e-13 on a 100 x 50 X with a cross product of norm 297, is 2.6 to 5.5
+# units of roundoff of that, against 8 sqrt(51) to 8 sqrt(101) here; Lin's test, tol
+# times that noise, is never met, and every subproblem ran its nls_max_iter
+# iterations: 7.5 s) or where a fit reaches roundoff before tol.
+_ROUNDING_ULPS = 8
+
+
 class _Subproblems:
     """The Grams, cross products and work buffers of the W and H subproblems.
 
@@ -85,6 +97,18 @@ class _Subproblems:
         factor, gram, cross, grad, step = self.prepare(side)
         return projected_gradient(factor, gram, cross, grad, step, self.n_threads)
 
+    def rounding_sq(self, side):
+        """The square of the gradient's rounding error, about (see _ROUNDING_ULPS):
+        the gradient is factor @ Gram - cross, the two terms equal at a solution, the
+        cross product's and the Gram's entries sums over the other factor's rows, the
+        rounding errors of a sum of r terms adding up like sqrt(r) of them."""
+        _, gram, cross, _, _ = self.prepare(side)
+        other_rows = (self.Ht if side == "W" else self.W).shape[0]
+        flat = cross.reshape(-1)
+        unit = (_ROUNDING_ULPS * math.sqrt(other_rows + gram.shape[0])
+                * float(np.finfo(cross.dtype).eps))
+        return unit * unit * float(np.dot(flat, flat))
+
     def solve(self, side, tol, max_iter):
         """Run the subproblem in place; return (n_iter, alpha, converged, projected_sq)."""
         factor, gram, cross, grad, step = self.prepare(side)
@@ -105,13 +129,14 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     the objective being minimised, so with the penalties and sparseness terms; with
     neither it is Lin's); both subproblem tolerances start at max(0.001, tol) * g0.
     Iteration n_iter first stops if the projected gradients left by the last
-    subproblems (the initial ones at n_iter=1) have norm < tol * g0, or 0; else it
+    subproblems (the initial ones at n_iter=1) have norm < tol * g0, or 0, or (tol > 0)
+    lie within their rounding error (_ROUNDING_ULPS); else it
     solves W's subproblem, then H's, each for at most nls_max_iter iterations; one that
     returns after its first iteration divides its tolerance by 10.
 
     update_H=False (H fixed, as in transform): the problem in W is convex, so W's
     subproblem is solved straight to the target, a projected gradient of norm < tol
-    times the norm of the gradient at the start. Each outer iteration is one call of at
+    times the norm of the gradient at the start (or, tol > 0, its rounding error). Each outer iteration is one call of at
     most nls_max_iter iterations (restarting the step size at 1), repeated until it
     converges; n_iter counts the calls.
 
@@ -133,13 +158,16 @@ def _alternate(problems, tol, max_iter, nls_max_iter, progress):
     """Lin's outer loop (see fit_projected_gradient)."""
     # H's side first: W's products are then still there for W's first subproblem.
     norm_sq_H, projected_sq_H = problems.gradient("H")
+    rounding_sq = problems.rounding_sq("H")
     norm_sq_W, projected_sq_W = problems.gradient("W")
+    rounding_sq += problems.rounding_sq("W")
     g0 = _initial_norm(norm_sq_W + norm_sq_H)
     tol_W = tol_H = max(0.001, tol) * g0
+    target = max(tol * g0, math.sqrt(rounding_sq)) if tol > 0 else 0.0
     hit_nls_max_iter = False
     for n_iter in range(1, max_iter + 1):
         projected = math.sqrt(projected_sq_W + projected_sq_H)
-        if projected < tol * g0 or projected == 0:
+        if projected < target or projected == 0:
             progress.report(n_iter, _ratio(projected, g0), force=True)
             return n_iter
         iter_W, _, converged_W, projected_sq_W = problems.solve("W", tol_W, nls_max_iter)
@@ -152,7 +180,7 @@ def _alternate(problems, tol, max_iter, nls_max_iter, progress):
         progress.report(n_iter, _ratio(math.sqrt(projected_sq_W + projected_sq_H), g0))
     projected = math.sqrt(projected_sq_W + projected_sq_H)
     limits = []  # one warning per fit, naming every limit that was hit
-    if not (projected < tol * g0 or projected == 0):
+    if not (projected < target or projected == 0):
         limits.append(f"stopped at max_iter={max_iter} before reaching tol={tol}")
     if hit_nls_max_iter:
         limits.append(f"had a subproblem stop at nls_max_iter={nls_max_iter} before"
@@ -167,8 +195,9 @@ def _solve_W(problems, tol, max_iter, nls_max_iter, progress):
     """W's subproblem with H fixed, solved to tol times its initial gradient's norm."""
     norm_sq, _ = problems.gradient("W")
     g0 = _initial_norm(norm_sq)
+    target = max(tol * g0, math.sqrt(problems.rounding_sq("W"))) if tol > 0 else 0.0
     for n_iter in range(1, max_iter + 1):
-        _, _, converged, projected_sq = problems.solve("W", tol * g0, nls_max_iter)
+        _, _, converged, projected_sq = problems.solve("W", target, nls_max_iter)
         progress.report(n_iter, _ratio(math.sqrt(projected_sq), g0), force=converged)
         if converged:
             return n_iter

@@ -242,6 +242,30 @@ def test_stationary_start_stops_at_once():
     assert_array_equal(H, 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_start_that_is_a_solution_to_roundoff_stops_at_once(dtype):
+    """k = 1 from 'nndsvd' is the best rank-1 factorization: its gradient is roundoff
+    (1.7e-13 against a cross product of norm 297), and tol times that roundoff is never
+    reached; the fit stops at once, quietly, with the start, and so does W's
+    subproblem with that H fixed. With tol = 0 it still runs max_iter iterations."""
+    X = np.random.default_rng(0).random((100, 50)).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NMF(1, solver="pg", init="nndsvd")
+        W = model.fit_transform(X)
+        assert model.n_iter_ == 1
+        singular = np.linalg.svd(X.astype(np.float64), compute_uv=False)
+        best = np.sqrt(np.sum(singular[1:] ** 2))        # the rank-1 optimum's error
+        assert_allclose(model.reconstruction_err_, best, rtol=1e-6)
+        _, _, n_iter = non_negative_factorization(X, H=model.components_, n_components=1,
+                                                  update_H=False, solver="pg")
+        assert n_iter == 1
+        _, _, n_iter = non_negative_factorization(X, n_components=1, init="nndsvd",
+                                                  solver="pg", tol=0.0, max_iter=4,
+                                                  nls_max_iter=3)
+        assert n_iter == 4
+
+
 @pytest.mark.parametrize("update_H", [True, False])
 def test_overflowing_factors_are_refused(update_H):
     """X scaled into range internally; custom factors it cannot rescale are refused
