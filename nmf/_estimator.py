@@ -59,6 +59,8 @@ class NMF:
     components_ : ndarray of shape (n_components, n_features)
         H.
     n_components_ : int
+    n_features_in_ : int
+        X's columns in the fit (the features transform expects).
     n_iter_ : int
         Iterations of the last fit (or transform).
     reconstruction_err_ : float
@@ -155,6 +157,7 @@ class NMF:
         X, W, H, n_iter = self._factorize(X, W, H, self.init, True, self.n_components)
         self.components_ = H
         self.n_components_ = H.shape[0]
+        self.n_features_in_ = H.shape[1]
         self.n_iter_ = n_iter
         self.reconstruction_err_ = reconstruction_error(X, W, H, get_num_threads())
         if self.solver == "pg":

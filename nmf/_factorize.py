@@ -114,6 +114,10 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     n_components = v.check_int(n_components, "n_components", 1, allow_none=True)
     if n_components is None:
         n_components = n_features
+    if n_components > np.iinfo(np.intp).max // max(1, 8 * max(n_samples, n_features)):
+        raise ValueError(
+            f"n_components={n_components} is too large: W and H would have more entries"
+            " than an array can index. Use fewer components.")
 
     dtype = X.dtype
     if not update_H:

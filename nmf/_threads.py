@@ -44,10 +44,11 @@ def set_num_threads(n_threads):
     n_threads : int >= 1 or None
     """
     global _num_threads
-    if n_threads is not None and (
-        not isinstance(n_threads, Integral) or isinstance(n_threads, bool) or n_threads < 1
-    ):
-        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
+    if n_threads is not None:
+        if not isinstance(n_threads, Integral) or isinstance(n_threads, bool):
+            raise TypeError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
+        if n_threads < 1:
+            raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
     _num_threads = None if n_threads is None else int(n_threads)
 
 

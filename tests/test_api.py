@@ -20,9 +20,15 @@ def test_thread_setting():
     finally:
         nmf.set_num_threads(None)
     assert nmf.get_num_threads() == default
-    for bad in (0, -1, 1.5, "2", True):
-        with pytest.raises(ValueError, match="n_threads must be a positive integer or None"):
+    for bad, error in ((0, ValueError), (-1, ValueError), (1.5, TypeError),
+                       ("2", TypeError), (True, TypeError), (np.int64(0), ValueError)):
+        with pytest.raises(error, match="n_threads must be a positive integer or None"):
             nmf.set_num_threads(bad)
+    try:
+        nmf.set_num_threads(np.int64(2))        # NumPy integers are integers
+        assert nmf.get_num_threads() == 2
+    finally:
+        nmf.set_num_threads(None)
 
 
 def test_no_runtime_dependency_beyond_numpy_and_scipy(tmp_path):

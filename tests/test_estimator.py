@@ -34,6 +34,13 @@ def test_fit_transform_equals_the_function_with_both_factors_regularized():
     assert_array_equal(W, W_ref)
 
 
+def test_n_features_in_is_the_columns_of_the_fitted_X():
+    X = _X()
+    model = NMF(n_components=2, random_state=0, max_iter=5, tol=0).fit(X)
+    assert model.n_features_in_ == X.shape[1] == model.components_.shape[1]
+    assert not hasattr(NMF(), "n_features_in_")
+
+
 @pytest.mark.parametrize("to_sparse", [False, True])
 def test_reconstruction_err_is_the_frobenius_norm(to_sparse):
     X = _X()

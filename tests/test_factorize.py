@@ -149,6 +149,14 @@ def test_layouts_and_sparse_formats_give_the_same_result():
         assert_allclose(H, expected[1], rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("init", ["random", "nndsvd", None])
+def test_n_components_beyond_any_array_is_refused_naming_it(init):
+    X = np.random.default_rng(0).random((6, 4))
+    with pytest.raises(ValueError, match=r"n_components=1000000000000000000000000000000 is"
+                                         r" too large"):
+        nnf(X, n_components=10**30, init=init)
+
+
 def test_n_components_defaults():
     X = _X()
     W, H, _ = nnf(X, max_iter=2, tol=0, random_state=0)
