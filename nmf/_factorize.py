@@ -62,6 +62,36 @@ def _custom_factor_balance(W, Ht, e, X_largest, dtype):
     return g
 
 
+def _terms_with_H_rescaled(f, l1_W, l2_W, weights, dtype):
+    """(l1_W, l2_W, pg's weights) for a fixed H solved as H * 2**-f: W * 2**f then
+    solves the same problem with L1 * 2**-f, L2 and the weights * 4**-f. A term that
+    comes out past the cap swamps W's cross product (at most 8 m there): W is below
+    2**-L of X / H's scale and is solved as zero (an L1 term at the cap zeroes it)."""
+    cap = penalty_cap(dtype)
+    (l1_W,) = scale_terms((l1_W,), -f)
+    l2_W, *weights = scale_terms((l2_W, *weights), -2 * f)
+    if max(l1_W, l2_W, *weights) > cap:
+        l1_W = cap
+    return min(l1_W, cap), min(l2_W, cap), [min(weight, cap) for weight in weights]
+
+
+def _terms_with_factors_rebalanced(g, l1_W, l2_W, l1_H, l2_H, beta, eta, sparseness,
+                                   dtype):
+    """(l1_W, l2_W, l1_H, l2_H, beta, eta) for custom factors started as W * 2**g and
+    H * 2**-g: the same problem in those units has L1 and L2 on W * 2**-g and 4**-g,
+    on H * 2**g and 4**g, and each pg weight goes with the Gram it sits on: on H H^T
+    (W's subproblem: beta with 'data', eta with 'components') like L2 on W, on W^T W
+    like L2 on H. Capped as in nmf/_scaling.py."""
+    on_W = {"data": "beta", "components": "eta"}.get(sparseness)
+    shifts = {"l1_W": -g, "l2_W": -2 * g, "l1_H": g, "l2_H": 2 * g,
+              "beta": -2 * g if on_W == "beta" else 2 * g,
+              "eta": -2 * g if on_W == "eta" else 2 * g}
+    terms = dict(l1_W=l1_W, l2_W=l2_W, l1_H=l1_H, l2_H=l2_H, beta=beta, eta=eta)
+    cap = penalty_cap(dtype)
+    return tuple(min(scale_terms((terms[name],), shifts[name])[0], cap)
+                 for name in ("l1_W", "l2_W", "l1_H", "l2_H", "beta", "eta"))
+
+
 def default_init(n_components, n_samples, n_features):
     """The estimator's init=None: 'nndsvd' when the rank allows it, else 'random'."""
     if n_components < n_features and n_components <= n_samples:
@@ -177,32 +207,18 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         # scale, and is solved as zero (an L1 term at the cap zeroes it).
         f = factor_exponent(float(H.max()) if H.size else 0.0, e, dtype)
         if f:
-            cap = penalty_cap(dtype)
-            (l1_W,), (l2_W, *weights) = (scale_terms((l1_W,), -f),
-                                         scale_terms((l2_W, *weights), -2 * f))
-            if max(l1_W, l2_W, *weights) > cap:
-                l1_W = cap
-            l1_W, l2_W, *weights = (min(term, cap) for term in (l1_W, l2_W, *weights))
+            l1_W, l2_W, weights = _terms_with_H_rescaled(f, l1_W, l2_W, weights, dtype)
             if weights:
                 beta, eta = weights
             shift_W = e - f
         Ht = np.ldexp(H.T, -(e + f), order="C") if e + f else np.ascontiguousarray(H.T)
     else:                           # the caller's factors, copied by check_factor
         # Factors far from X's scale are rebalanced, W * 2**g and H * 2**-g (see
-        # _custom_factor_balance), the penalties rescaled to match: L1 and L2 on W by
-        # 2**-g and 4**-g, on H by 2**g and 4**g; pg's weights go with the Gram they sit
-        # on, beta on the sparse factor's other Gram (H's for 'data'), eta on the
-        # other's.
+        # _custom_factor_balance), the penalties moved with them.
         g = _custom_factor_balance(W, Ht, e, largest, dtype)
         if g:
-            cap = penalty_cap(dtype)
-            (l1_W,), (l1_H,) = scale_terms((l1_W,), -g), scale_terms((l1_H,), g)
-            (l2_W,), (l2_H,) = scale_terms((l2_W,), -2 * g), scale_terms((l2_H,), 2 * g)
-            l1_W, l1_H, l2_W, l2_H = (min(term, cap) for term in (l1_W, l1_H, l2_W, l2_H))
-            if weights:
-                beta_shift = -2 * g if sparseness == "data" else 2 * g
-                (beta,), (eta,) = scale_terms((beta,), beta_shift), scale_terms((eta,), -beta_shift)
-                beta, eta = min(beta, cap), min(eta, cap)
+            l1_W, l2_W, l1_H, l2_H, beta, eta = _terms_with_factors_rebalanced(
+                g, l1_W, l2_W, l1_H, l2_H, beta, eta, sparseness, dtype)
             shift_W, shift_H = e - g, e + g
         if e - g:
             np.ldexp(W, -(e - g), out=W)

@@ -136,9 +136,9 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
 
     update_H=False (H fixed, as in transform): the problem in W is convex, so W's
     subproblem is solved straight to the target, a projected gradient of norm < tol
-    times the norm of the gradient at the start (or, tol > 0, its rounding error). Each outer iteration is one call of at
-    most nls_max_iter iterations (restarting the step size at 1), repeated until it
-    converges; n_iter counts the calls.
+    times the norm of the gradient at the start (or, tol > 0, its rounding error).
+    Each outer iteration is one call of at most nls_max_iter iterations (restarting
+    the step size at 1), repeated until it converges; n_iter counts the calls.
 
     Warnings (only when tol > 0): one ConvergenceWarning per fit when max_iter is
     reached before tol, or a subproblem of the outer loop stopped at nls_max_iter
