@@ -111,6 +111,17 @@ def test_cd_shares_threads_next_to_blas_only_when_its_products_use_it(monkeypatc
     assert seen == [False]    # sparse: H's product only (W's is summed in its sweep)
 
 
+def _count_calls(monkeypatch, name):
+    """The argument tuples of every call of sparse_fast.<name> from now on."""
+    calls, real = [], getattr(_products.sparse_fast, name)
+
+    def counted(*args):
+        calls.append(args)
+        return real(*args)
+    monkeypatch.setattr(_products.sparse_fast, name, counted)
+    return calls
+
+
 @pytest.mark.parametrize("form", ["csr", "csc"])
 def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
         monkeypatch, form):
@@ -130,20 +141,9 @@ def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
     transpose = form == "csr"               # the product that scatters
     factor = rng.random((X.shape[0] if transpose else X.shape[1], 5))
     out_rows = X.shape[1] if transpose else X.shape[0]
-    calls = []
     real_bounds = _products.sparse_fast.scatter_bounds
-
-    def counted_bounds(*args):
-        calls.append(args)
-        return real_bounds(*args)
-    monkeypatch.setattr(_products.sparse_fast, "scatter_bounds", counted_bounds)
-    split_calls = []
-    real_splits = _products.sparse_fast.scatter_row_splits
-
-    def counted_splits(*args):
-        split_calls.append(args)
-        return real_splits(*args)
-    monkeypatch.setattr(_products.sparse_fast, "scatter_row_splits", counted_splits)
+    calls = _count_calls(monkeypatch, "scatter_bounds")
+    split_calls = _count_calls(monkeypatch, "scatter_row_splits")
     one = _products.product_function(X, transpose, 5, 1)(factor, np.empty((out_rows, 5)))
     assert calls == [] and split_calls == []
     times = _products.product_function(X, transpose, 5, 2)
