@@ -130,9 +130,9 @@ def fit_projected_gradient(X, W, Ht, *, tol, max_iter, nls_max_iter, l1_W, l2_W,
     neither it is Lin's); both subproblem tolerances start at max(0.001, tol) * g0.
     Iteration n_iter first stops if the projected gradients left by the last
     subproblems (the initial ones at n_iter=1) have norm < tol * g0, or 0, or (tol > 0)
-    lie within their rounding error (_ROUNDING_ULPS); else it
-    solves W's subproblem, then H's, each for at most nls_max_iter iterations; one that
-    returns after its first iteration divides its tolerance by 10.
+    lie within their rounding error (_ROUNDING_ULPS); else it solves W's subproblem,
+    then H's, each for at most nls_max_iter iterations; one that returns after its
+    first iteration divides its tolerance by 10.
 
     update_H=False (H fixed, as in transform): the problem in W is convex, so W's
     subproblem is solved straight to the target, a projected gradient of norm < tol

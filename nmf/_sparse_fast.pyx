@@ -44,6 +44,10 @@ cdef int _check_apart(const floating[:, ::1] out, const floating[:, ::1] factor)
 
 
 cdef extern from "_sparse_scatter.h" nogil:
+    Py_ssize_t nmf_first_at_least_int32_t(const int32_t *ind, Py_ssize_t begin,
+                                          Py_ssize_t end, Py_ssize_t lo)
+    Py_ssize_t nmf_first_at_least_int64_t(const int64_t *ind, Py_ssize_t begin,
+                                          Py_ssize_t end, Py_ssize_t lo)
     Py_ssize_t nmf_scatter_part_float_int32_t(
         const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
         const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
@@ -177,7 +181,8 @@ def csr_t_times(
             raise ValueError("row_splits needs the bounds it was made for; pass both.")
         if row_splits.shape[0] != bounds.shape[0] - 2 or row_splits.shape[1] != n_rows:
             raise ValueError(f"row_splits must be ({bounds.shape[0] - 2}, {n_rows}) for"
-                             f" these bounds and rows; got ({row_splits.shape[0]}, {row_splits.shape[1]}).")
+                             f" these bounds and rows; got ({row_splits.shape[0]},"
+                             f" {row_splits.shape[1]}).")
     if n_cols == 0 or k == 0:
         out[:, :] = 0
         return
@@ -293,26 +298,27 @@ def scatter_row_splits(
         raise ValueError("bounds must have at least two entries.")
     cdef index_t[:, ::1] splits = np.empty((n_parts - 1, n_rows),
                                            dtype=np.asarray(indptr).dtype)
-    cdef Py_ssize_t i, j, base, length, half, lo
+    cdef Py_ssize_t i, j
     n_threads = max(1, min(n_threads, thread_limit()))
     if n_parts == 1 or n_rows == 0:
         return np.asarray(splits)
+    cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     with nogil:
         for i in prange(n_rows, num_threads=n_threads, schedule="static"):
             for j in range(1, n_parts):
-                lo = bounds[j]
-                base = indptr[i]
-                length = indptr[i + 1] - base
-                # the first entry in [base, base + length) with column >= lo
-                while length > 0:
-                    half = length // 2
-                    if indices[base + half] < lo:
-                        base = base + half + 1
-                        length = length - half - 1
-                    else:
-                        length = half
-                splits[j - 1, i] = base
+                splits[j - 1, i] = _first_at_least(columns, indptr[i], indptr[i + 1],
+                                                   bounds[j])
     return np.asarray(splits)
+
+
+cdef inline Py_ssize_t _first_at_least(const index_t *indices, Py_ssize_t begin,
+                                       Py_ssize_t end, Py_ssize_t lo) noexcept nogil:
+    """The first entry in [begin, end) whose column is >= lo (sorted), or end: the
+    scatter's own search (nmf/_sparse_scatter.h)."""
+    if index_t is int32_t:
+        return nmf_first_at_least_int32_t(indices, begin, end, lo)
+    else:
+        return nmf_first_at_least_int64_t(indices, begin, end, lo)
 
 
 def csr_inner_lowrank(

@@ -71,9 +71,27 @@
     if (TAIL == 1) *(half *) (y + tail) = yh;                                          \
     if (TAIL >= 2) *(vec *) (y + tail) = yt;
 
+/* The first p in [begin, end) with ind[p] >= lo, or end: ind sorted on that range.
+   Conditional moves, a fixed number of probes for the range's length (see search
+   above); also scatter_row_splits' search (nmf/_sparse_fast.pyx). */
+#define NMF_FIRST_AT_LEAST(I)                                                          \
+static inline Py_ssize_t nmf_first_at_least_##I(const I *ind, Py_ssize_t begin,       \
+                                                Py_ssize_t end, Py_ssize_t lo) {      \
+    if (begin >= end) return end;                                                      \
+    Py_ssize_t base = begin, len = end - begin;                                        \
+    while (len > 1) {                                                                  \
+        const Py_ssize_t half = len / 2;                                               \
+        base = ind[base + half] < lo ? base + half : base;                             \
+        len -= half;                                                                   \
+    }                                                                                  \
+    return base + (ind[base] < lo);                                                    \
+}
+NMF_FIRST_AT_LEAST(int32_t)
+NMF_FIRST_AT_LEAST(int64_t)
+
 /* The loop over A's rows, with BEGIN_ROW run once per row (F[i] is f) and ADD once
    per entry in range (y its output row, a its value). */
-#define NMF_SCATTER_ROWS(T, BEGIN_ROW, ADD)                                             \
+#define NMF_SCATTER_ROWS(T, I, BEGIN_ROW, ADD)                                          \
     T *const O_lo = O + lo * ldo;                                                      \
     const size_t span = (size_t) (hi - lo);                                            \
     for (Py_ssize_t i = 0; i < n_rows; i++) {                                          \
@@ -90,15 +108,8 @@
             if (starts) {                                                              \
                 const Py_ssize_t first = starts[i];                                    \
                 p = first < p ? p : first < end ? first : end;                         \
-            } else if (lo > 0 && p < end) {    /* the first entry with index >= lo */  \
-                Py_ssize_t base = p;                                                   \
-                Py_ssize_t len = end - p;                                              \
-                while (len > 1) {                                                      \
-                    const Py_ssize_t half = len / 2;                                   \
-                    base = ind[base + half] < lo ? base + half : base;                 \
-                    len -= half;                                                       \
-                }                                                                      \
-                p = base + (ind[base] < lo);                                           \
+            } else if (lo > 0) {                                                       \
+                p = nmf_first_at_least_##I(ind, p, end, lo);                           \
             }                                                                          \
             if (ends) {                                                                \
                 const Py_ssize_t past = ends[i];                                       \
@@ -146,7 +157,7 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
     reg f0, f1, f2, f3, f4, f5, f6, f7, ft;                                            \
     reg y0, y1, y2, y3, y4, y5, y6, y7, yt;                                            \
     half_reg fh, yh;                                                                   \
-    NMF_SCATTER_ROWS(T,                                                                \
+    NMF_SCATTER_ROWS(T, I,                                                             \
                      NMF_SCATTER_EACH(NMF_SCATTER_LOAD_F) NMF_SCATTER_TAIL_LOAD_F(T)   \
                      ,                                                                 \
                      NMF_SCATTER_EACH(NMF_SCATTER_ADD) NMF_SCATTER_TAIL_ADD            \
@@ -235,7 +246,7 @@ static Py_ssize_t nmf_scatter_part_##T##_##I(                                   
     Py_ssize_t bad = 0;                                                                \
     memset(O + lo * ldo, 0, (size_t) ((hi - lo) * ldo) * sizeof(T));                   \
     NMF_SCATTER_DISPATCH(T, I)                                                         \
-    NMF_SCATTER_ROWS(T, , for (Py_ssize_t c = 0; c < k; c++) y[c] += a * f[c];)        \
+    NMF_SCATTER_ROWS(T, I, , for (Py_ssize_t c = 0; c < k; c++) y[c] += a * f[c];)     \
     return bad;                                                                        \
 }
 
