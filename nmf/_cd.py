@@ -75,6 +75,8 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     # as the products over all of X, so the same bits, at any thread count.
     row_pass = (dense and not blas_products and sweeps_W == 1 and update_H
                 and _products.pass_products(X, k, n_threads))
+    if not dense:       # once: the sparse kernels then test no entry's index
+        _products.check_indices(X, n_threads)
     if W_on_X or H_on_X:
         X_arrays = _products.compressed_arrays(X)
         rows = n if W_on_X else m
@@ -106,8 +108,10 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     gram_of = {n: _products.gram_function(n, k, n_threads),
                m: _products.gram_function(m, k, n_threads)}
     X_times = (None if W_on_X
-               else _products.product_function(X, False, k, n_threads, blas_products))
-    Xt_times = (_products.product_function(X, True, k, n_threads, blas_products)
+               else _products.product_function(X, False, k, n_threads, blas_products,
+                                               indices_checked=True))
+    Xt_times = (_products.product_function(X, True, k, n_threads, blas_products,
+                                           indices_checked=True)
                 if cross_H is not None else None)
     order = np.arange(k, dtype=np.intp)
     cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
@@ -137,7 +141,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
             other_rows[:, :k] = other
             other = other_rows
         return cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
-                            rows_of[len(factor)][0], threads_on_X)
+                            rows_of[len(factor)][0], threads_on_X, True)
 
     def update_in_pass(l1, l2):
         """update() of W, one sweep, in the pass over X's row blocks that also leaves

@@ -25,4 +25,5 @@ def cd_sweep_csr(
     order: NDArray[np.intp],  # const Py_ssize_t[::1], (k,)
     row_violation: NDArray[np.float64],  # double[::1], (n,) work buffer
     n_threads: int = 1,
+    indices_checked: bool = False,  # bint: every index in [0, m) (count_outside)
 ) -> float: ...

@@ -177,12 +177,14 @@ def cd_sweep_csr(
     const Py_ssize_t[::1] order not None,    # (k,) component visiting order
     double[::1] row_violation not None,      # (n,) work buffer
     int n_threads=1,
+    bint indices_checked=False,              # every index in [0, m): none tested
 ):
     """cd_sweep(W, gram, X @ Ht - l1, order, row_violation, n_threads) without the
     n x k cross product: each block's rows of X @ Ht are summed right before the block
     is swept, into the thread's work memory (nmf/_sparse_gather.h, as csr_times: the
     same sums, so the same bits). One pass less over an n x k array, and no such
-    array. Raises ValueError for X's arrays as csr_times does. Ht may have more
+    array. Raises ValueError for X's arrays as csr_times does (indices_checked as
+    there: sparse_fast.count_outside found none outside [0, m)). Ht may have more
     columns than W (rows padded to whole cache lines, see nmf/_padding.py); only its
     first k are read.
     """
@@ -226,7 +228,7 @@ def cd_sweep_csr(
             work = lane_work + threadid() * stride
             cross = work + cross_start
             bad += gather_rows(values, columns, &indptr[i], 0, rows, F, Ht.shape[1], m, k,
-                               cross)
+                               indices_checked, cross)
             if shift != 0:
                 for j in range(rows * k):
                     cross[j] = cross[j] - shift

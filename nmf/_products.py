@@ -28,6 +28,18 @@ def compressed_arrays(X):
     return X.data, X.indices, indptr
 
 
+def check_indices(X, n_threads=1):
+    """Raise ValueError unless every stored index of the sparse X lies within its
+    dimension (scipy does not check that on construction). One pass over the indices,
+    made once a fit: the products are then told (indices_checked) and test none."""
+    indices = X.indices
+    n_cols = X.shape[1] if X.format == "csr" else X.shape[0]
+    outside = sparse_fast.count_outside(indices, n_cols, threads_for(indices.size, n_threads))
+    if outside:
+        raise ValueError(f"X's indices must lie in [0, {n_cols}); {outside} entries do not."
+                         " Rebuild X from valid (row, column) pairs.")
+
+
 def gram_function(rows, k, n_threads=1):
     """A function (factor, out) -> out = factor.T @ factor (k, k), for factors of this
     shape, the choice below made once. nmf/_dense_fast.pyx's kernel where there is one
@@ -83,11 +95,14 @@ def threads_for(work, n_threads):
 DENSE_WORK_FACTOR = 32
 
 
-def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
+def product_function(X, transpose, k, n_threads=1, next_to_blas=True,
+                     indices_checked=False):
     """A function (factor, out) -> out = (X.T if transpose else X) @ factor for factors
     of k columns, the choice of kernel and threads made once (a CD iteration calls it
     twice: on small X the per-call choices cost as much as the product). next_to_blas:
     the caller runs BLAS between these products (see DENSE_WORK_FACTOR).
+    indices_checked: the caller has run check_indices on the sparse X; else it is run
+    here (the kernels then test no entry's index).
 
     Sparse X: nmf/_sparse_fast.pyx on X's compressed arrays read as CSR, a gather
     (csr_times) where the result's rows are X's compressed rows, else a scatter
@@ -96,13 +111,15 @@ def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
     depend on its thread count), BLAS otherwise.
     """
     if sp.issparse(X):
+        if not indices_checked:
+            check_indices(X, n_threads)
         arrays = compressed_arrays(X)
         threads = threads_for(X.nnz * k, n_threads)
         if (X.format == "csr") != transpose:
             gather = sparse_fast.csr_times
 
             def sparse_gather(factor, out):
-                gather(*arrays, factor, out, threads)
+                gather(*arrays, factor, out, threads, True)
                 return out
             return sparse_gather
         # Each thread owns a range of the result's rows holding about as many of X's
@@ -119,7 +136,7 @@ def product_function(X, transpose, k, n_threads=1, next_to_blas=True):
                                                         threads)
 
         def sparse_scatter(factor, out):
-            scatter(*arrays, factor, out, threads, sorted_indices, bounds, splits)
+            scatter(*arrays, factor, out, threads, sorted_indices, bounds, splits, True)
             return out
         return sparse_scatter
     if not uses_blas(X, k):

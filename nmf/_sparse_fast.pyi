@@ -8,6 +8,7 @@ def csr_times(
     factor: NDArray[np.floating],  # const floating[:, ::1], (n_cols, k)
     out: NDArray[np.floating],  # floating[:, ::1], (n_rows, k), overwritten
     n_threads: int = 1,
+    indices_checked: bool = False,  # bint: every index in [0, n_cols) (count_outside)
 ) -> None: ...
 def csr_t_times(
     data: NDArray[np.floating],  # const floating[::1], (nnz,)
@@ -19,7 +20,13 @@ def csr_t_times(
     sorted_indices: bool = False,  # bint: each row's indices non-decreasing
     bounds: NDArray[np.intp] | None = None,  # const Py_ssize_t[::1], (n_parts + 1,)
     row_splits: NDArray[np.int32 | np.int64] | None = None,  # const index_t[:, ::1], (n_parts - 1, n_rows)
+    indices_checked: bool = False,  # bint: every index in [0, n_cols) (count_outside)
 ) -> None: ...
+def count_outside(
+    indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
+    n_cols: int,
+    n_threads: int = 1,
+) -> int: ...
 def scatter_bounds(
     indices: NDArray[np.int32 | np.int64],  # const index_t[::1], (nnz,)
     indptr: NDArray[np.int32 | np.int64],  # const index_t[::1], (n_rows + 1,)

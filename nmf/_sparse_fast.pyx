@@ -52,22 +52,22 @@ cdef extern from "_sparse_scatter.h" nogil:
         const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
         const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
         Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int32_t *starts,
-        const int32_t *ends)
+        const int32_t *ends, int checked)
     Py_ssize_t nmf_scatter_part_float_int64_t(
         const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
         const float *F, float *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
         Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int64_t *starts,
-        const int64_t *ends)
+        const int64_t *ends, int checked)
     Py_ssize_t nmf_scatter_part_double_int32_t(
         const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t n_rows,
         const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
         Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int32_t *starts,
-        const int32_t *ends)
+        const int32_t *ends, int checked)
     Py_ssize_t nmf_scatter_part_double_int64_t(
         const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t n_rows,
         const double *F, double *O, Py_ssize_t ldo, Py_ssize_t n_cols, Py_ssize_t k,
         Py_ssize_t lo, Py_ssize_t hi, int search, int count, const int64_t *starts,
-        const int64_t *ends)
+        const int64_t *ends, int checked)
 
 
 cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indices,
@@ -75,30 +75,30 @@ cdef inline Py_ssize_t _scatter_part(const floating *data, const index_t *indice
                                      const floating *F, floating *O, Py_ssize_t ldo,
                                      Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo,
                                      Py_ssize_t hi, bint search, bint count,
-                                     const index_t *starts,
-                                     const index_t *ends) noexcept nogil:
+                                     const index_t *starts, const index_t *ends,
+                                     bint checked) noexcept nogil:
     """Output rows lo to hi of O = A.T @ F (nmf/_sparse_scatter.h; O's rows ldo apart);
     returns the number of entries outside [0, n_cols) counted (count), which are left
     out. starts / ends (search only): each row's first entry in range and the first
-    past it, or NULL."""
+    past it, or NULL. checked: every column lies in [0, n_cols) (count_outside)."""
     if floating is float:
         if index_t is int32_t:
             return nmf_scatter_part_float_int32_t(data, indices, indptr, n_rows, F, O, ldo,
                                                   n_cols, k, lo, hi, search, count, starts,
-                                                  ends)
+                                                  ends, checked)
         else:
             return nmf_scatter_part_float_int64_t(data, indices, indptr, n_rows, F, O, ldo,
                                                   n_cols, k, lo, hi, search, count, starts,
-                                                  ends)
+                                                  ends, checked)
     else:
         if index_t is int32_t:
             return nmf_scatter_part_double_int32_t(data, indices, indptr, n_rows, F, O, ldo,
                                                    n_cols, k, lo, hi, search, count, starts,
-                                                   ends)
+                                                   ends, checked)
         else:
             return nmf_scatter_part_double_int64_t(data, indices, indptr, n_rows, F, O, ldo,
                                                    n_cols, k, lo, hi, search, count, starts,
-                                                   ends)
+                                                   ends, checked)
 
 
 cdef enum:
@@ -118,8 +118,14 @@ def csr_times(
     const floating[:, ::1] factor not None,    # (n_cols, k)
     floating[:, ::1] out not None,             # (n_rows, k), overwritten with A @ factor
     int n_threads=1,
+    bint indices_checked=False,
 ):
-    """out = A @ factor, parallel over the rows of A."""
+    """out = A @ factor, parallel over the rows of A.
+
+    indices_checked=True says every index lies in [0, n_cols) (count_outside returned
+    0 for these indices): the kernel then tests none (10-15% of a float32 k = 10
+    product). An index outside with it reads outside factor.
+    """
     cdef Py_ssize_t n_rows = out.shape[0], n_cols = factor.shape[0], k = factor.shape[1]
     cdef Py_ssize_t i
     cdef Py_ssize_t bad = 0
@@ -139,7 +145,7 @@ def csr_times(
         for block in prange(n_blocks, num_threads=n_threads, schedule="dynamic"):
             bad += gather_rows(values, columns, &indptr[0], block * GATHER_BLOCK_ROWS,
                                 min(n_rows, (block + 1) * GATHER_BLOCK_ROWS), F, k, n_cols,
-                                k, &out[0, 0])
+                                k, indices_checked, &out[0, 0])
     check_indices_found(bad, n_cols)
 
 
@@ -153,6 +159,7 @@ def csr_t_times(
     bint sorted_indices=False,
     const Py_ssize_t[::1] bounds=None,         # (n_parts + 1,) from scatter_bounds
     const index_t[:, ::1] row_splits=None,     # (n_parts - 1, n_rows), scatter_row_splits
+    bint indices_checked=False,
 ):
     """out = A.T @ factor, each thread owning a range of output rows.
 
@@ -165,6 +172,11 @@ def csr_t_times(
     products) reads where they start and end. Every output row gets the same entries
     in the same order whatever the parts, so the same bits. Wrong when the indices are
     not sorted or the splits not those of the bounds (never a write outside out).
+    indices_checked=True says every index lies in [0, n_cols) (count_outside returned
+    0 for these indices): where a thread's part is all of out's rows, or bounded by
+    the splits, its entries are then not tested (10-15% of a float32 k = 10 product,
+    see nmf/_sparse_scatter.h). An index outside with it writes outside out, and
+    splits not made for these bounds write into another thread's part (a race).
     out may have more columns than factor (rows padded to whole cache lines, see
     nmf/_padding.py): the product goes to its first k columns, zeros to the rest.
     """
@@ -204,7 +216,7 @@ def csr_t_times(
                                  k, lo, hi, search, part == 0,
                                  &row_splits[part - 1, 0] if split and part > 0 else NULL,
                                  &row_splits[part, 0] if split and part < n_parts - 1
-                                 else NULL)
+                                 else NULL, indices_checked)
     check_indices_found(bad, n_cols)
 
 
@@ -217,6 +229,25 @@ cdef int _check_bounds(const Py_ssize_t[::1] bounds, Py_ssize_t n_cols) except -
         if bounds[j] > bounds[j + 1]:
             raise ValueError(f"bounds must be non-decreasing; it drops at position {j}.")
     return 0
+
+
+def count_outside(
+    const index_t[::1] indices not None,       # (nnz,) column of each value
+    Py_ssize_t n_cols,
+    int n_threads=1,
+):
+    """The number of indices outside [0, n_cols): 0 lets the products skip their test
+    of every entry (csr_times', csr_t_times' and cd_sweep_csr's indices_checked), one
+    pass over the indices made once for all the products of a fit."""
+    cdef Py_ssize_t p, nnz = indices.shape[0], outside = 0
+    cdef size_t limit = <size_t> max(n_cols, 0)
+    n_threads = max(1, min(n_threads, thread_limit()))
+    with nogil:
+        for p in prange(nnz, num_threads=n_threads, schedule="static"):
+            # an index below 0 wraps past any n_cols: one comparison
+            if <size_t> <Py_ssize_t> indices[p] >= limit:
+                outside += 1
+    return outside
 
 
 cdef enum:

@@ -12,42 +12,43 @@ cdef extern from "_sparse_gather.h" nogil:
     Py_ssize_t nmf_gather_rows_float_int32_t(
         const float *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
         Py_ssize_t r1, const float *F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k,
-        float *out)
+        int checked, float *out)
     Py_ssize_t nmf_gather_rows_float_int64_t(
         const float *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
         Py_ssize_t r1, const float *F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k,
-        float *out)
+        int checked, float *out)
     Py_ssize_t nmf_gather_rows_double_int32_t(
         const double *data, const int32_t *ind, const int32_t *indptr, Py_ssize_t r0,
         Py_ssize_t r1, const double *F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k,
-        double *out)
+        int checked, double *out)
     Py_ssize_t nmf_gather_rows_double_int64_t(
         const double *data, const int64_t *ind, const int64_t *indptr, Py_ssize_t r0,
         Py_ssize_t r1, const double *F, Py_ssize_t ldf, Py_ssize_t n_cols, Py_ssize_t k,
-        double *out)
+        int checked, double *out)
 
 
 cdef inline Py_ssize_t gather_rows(const floating *data, const index_t *indices,
                                    const index_t *indptr, Py_ssize_t r0, Py_ssize_t r1,
                                    const floating *F, Py_ssize_t ldf, Py_ssize_t n_cols,
-                                   Py_ssize_t k, floating *out) noexcept nogil:
+                                   Py_ssize_t k, bint checked, floating *out) noexcept nogil:
     """Rows r0 to r1 of out = A @ F (out n_rows x k in C order; F n_cols rows of k
     entries, ldf >= k apart). Returns the number of entries outside [0, n_cols), left
-    out."""
+    out. checked: every column is known to lie in [0, n_cols) (count_outside), and
+    the entries are not tested (none is then counted)."""
     if floating is float:
         if index_t is int32_t:
             return nmf_gather_rows_float_int32_t(data, indices, indptr, r0, r1, F, ldf,
-                                                 n_cols, k, out)
+                                                 n_cols, k, checked, out)
         else:
             return nmf_gather_rows_float_int64_t(data, indices, indptr, r0, r1, F, ldf,
-                                                 n_cols, k, out)
+                                                 n_cols, k, checked, out)
     else:
         if index_t is int32_t:
             return nmf_gather_rows_double_int32_t(data, indices, indptr, r0, r1, F, ldf,
-                                                  n_cols, k, out)
+                                                  n_cols, k, checked, out)
         else:
             return nmf_gather_rows_double_int64_t(data, indices, indptr, r0, r1, F, ldf,
-                                                  n_cols, k, out)
+                                                  n_cols, k, checked, out)
 
 
 cdef inline int check_compressed(Py_ssize_t nnz, Py_ssize_t n_indices,

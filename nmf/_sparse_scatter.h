@@ -90,8 +90,9 @@ NMF_FIRST_AT_LEAST(int32_t)
 NMF_FIRST_AT_LEAST(int64_t)
 
 /* The loop over A's rows, with BEGIN_ROW run once per row (F[i] is f) and ADD once
-   per entry in range (y its output row, a its value). */
-#define NMF_SCATTER_ROWS(T, I, BEGIN_ROW, ADD)                                          \
+   per entry in range (y its output row, a its value). TESTED 0: every entry the loop
+   meets is in range (see nmf_scatter_part's checked), none is tested. */
+#define NMF_SCATTER_ROWS(T, I, TESTED, BEGIN_ROW, ADD)                                  \
     T *const O_lo = O + lo * ldo;                                                      \
     const size_t span = (size_t) (hi - lo);                                            \
     for (Py_ssize_t i = 0; i < n_rows; i++) {                                          \
@@ -120,8 +121,8 @@ NMF_FIRST_AT_LEAST(int64_t)
         BEGIN_ROW                                                                      \
         for (; p < end; p++) {                                                         \
             /* col - lo as unsigned: below lo wraps past span, one comparison */       \
-            const size_t c = (size_t) (Py_ssize_t) ind[p] - (size_t) lo;               \
-            if (__builtin_expect(c >= span, 0)) {                                      \
+            const size_t c = (size_t) (Py_ssize_t) ind[p] - (size_t) (TESTED ? lo : 0); \
+            if (TESTED && __builtin_expect(c >= span, 0)) {                            \
                 const Py_ssize_t col = ind[p];                                         \
                 if (search) {                                                          \
                     if (col >= hi)                                                     \
@@ -131,15 +132,15 @@ NMF_FIRST_AT_LEAST(int64_t)
                 }                                                                      \
                 continue;                                                              \
             }                                                                          \
-            T *restrict y = O_lo + c * ldo;                                            \
+            T *restrict y = (TESTED ? O_lo : O) + c * ldo;                             \
             const T a = data[p];                                                       \
             ADD                                                                        \
         }                                                                              \
     }
 
 #if NMF_VECTOR_EXTENSIONS
-#define NMF_SCATTER_KERNEL(T, I, NF_, TAIL_)                                           \
-static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                                  \
+#define NMF_SCATTER_KERNEL(T, I, NF_, TAIL_, TESTED_)                                 \
+static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_##_##TESTED_(                      \
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
         Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc, Py_ssize_t lo, Py_ssize_t hi,  \
@@ -157,25 +158,31 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_(                            
     reg f0, f1, f2, f3, f4, f5, f6, f7, ft;                                            \
     reg y0, y1, y2, y3, y4, y5, y6, y7, yt;                                            \
     half_reg fh, yh;                                                                   \
-    NMF_SCATTER_ROWS(T, I,                                                             \
+    NMF_SCATTER_ROWS(T, I, TESTED_,                                                    \
                      NMF_SCATTER_EACH(NMF_SCATTER_LOAD_F) NMF_SCATTER_TAIL_LOAD_F(T)   \
                      ,                                                                 \
                      NMF_SCATTER_EACH(NMF_SCATTER_ADD) NMF_SCATTER_TAIL_ADD            \
                      NMF_SCATTER_EACH(NMF_SCATTER_STORE) NMF_SCATTER_TAIL_STORE)       \
     *bad_entries = bad;                                                                \
 }
-/* NF whole vectors and each tail (none with NF = 8: at most 8 pieces in registers) */
+/* NF whole vectors and each tail (none with NF = 8: at most 8 pieces in registers),
+   each with and without the entries' test */
+#define NMF_SCATTER_KERNEL_PAIR(T, I, NF, TAIL)                                        \
+    NMF_SCATTER_KERNEL(T, I, NF, TAIL, 1) NMF_SCATTER_KERNEL(T, I, NF, TAIL, 0)
 #define NMF_SCATTER_KERNELS(T, I, NF)                                                  \
-    NMF_SCATTER_KERNEL(T, I, NF, 0)                                                    \
-    NMF_SCATTER_KERNEL(T, I, NF, 1)                                                    \
-    NMF_SCATTER_KERNEL(T, I, NF, 2)                                                    \
-    NMF_SCATTER_KERNEL(T, I, NF, 3)
+    NMF_SCATTER_KERNEL_PAIR(T, I, NF, 0)                                               \
+    NMF_SCATTER_KERNEL_PAIR(T, I, NF, 1)                                               \
+    NMF_SCATTER_KERNEL_PAIR(T, I, NF, 2)                                               \
+    NMF_SCATTER_KERNEL_PAIR(T, I, NF, 3)
 #define NMF_SCATTER_CASES(T, I)                                                        \
-    NMF_FOR_1_TO_7(NMF_SCATTER_KERNELS, T, I) NMF_SCATTER_KERNEL(T, I, 8, 0)
+    NMF_FOR_1_TO_7(NMF_SCATTER_KERNELS, T, I) NMF_SCATTER_KERNEL_PAIR(T, I, 8, 0)
+#define NMF_SCATTER_CALL_TESTED(T, I, NF, TAIL, TESTED)                                \
+    nmf_scatter_##T##_##I##_##NF##_##TAIL##_##TESTED(                                  \
+        data, ind, indptr, n_rows, F, O, ldo, n_cols, k, kc, lo, hi, search, count,    \
+        starts, ends, &bad);
 #define NMF_SCATTER_CALL(T, I, NF, TAIL)                                               \
-    nmf_scatter_##T##_##I##_##NF##_##TAIL(data, ind, indptr, n_rows, F, O, ldo,        \
-                                          n_cols, k, kc, lo, hi, search, count,        \
-                                          starts, ends, &bad);                         \
+    if (tested) { NMF_SCATTER_CALL_TESTED(T, I, NF, TAIL, 1) }                         \
+    else { NMF_SCATTER_CALL_TESTED(T, I, NF, TAIL, 0) }                                \
     return bad;
 /* A whole tail into the padding where the row has room; else a half tail where half a
    vector holds two entries or more. */
@@ -194,7 +201,7 @@ static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                  
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
         Py_ssize_t room, Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t kc,               \
         Py_ssize_t lo, Py_ssize_t hi, int search, int count, const I *starts,          \
-        const I *ends) {                                                               \
+        const I *ends, int tested) {                                                   \
     const Py_ssize_t W = NMF_VECTOR_BYTES / sizeof(T), r = kc % W;                     \
     Py_ssize_t bad = 0;                                                                \
     if (kc == NMF_SCATTER_VECTORS * W) {                                               \
@@ -224,7 +231,8 @@ static Py_ssize_t nmf_scatter_chunk_##T##_##I(                                  
                     ? ((chunk + 1) * vectors + chunks - 1) / chunks * W : k;           \
                 bad += nmf_scatter_chunk_##T##_##I(                                    \
                     data, ind, indptr, n_rows, F + c0, O + c0, ldo, ldo - c0, n_cols,  \
-                    k, c1 - c0, lo, hi, search, count && chunk == 0, starts, ends);    \
+                    k, c1 - c0, lo, hi, search, count && chunk == 0, starts, ends,     \
+                    tested);                                                           \
             }                                                                          \
             return bad;                                                                \
         }                                                                              \
@@ -242,11 +250,17 @@ static Py_ssize_t nmf_scatter_part_##T##_##I(                                   
         const T *restrict data, const I *restrict ind, const I *restrict indptr,       \
         Py_ssize_t n_rows, const T *restrict F, T *restrict O, Py_ssize_t ldo,         \
         Py_ssize_t n_cols, Py_ssize_t k, Py_ssize_t lo, Py_ssize_t hi, int search,     \
-        int count, const I *starts, const I *ends) {                                   \
+        int count, const I *starts, const I *ends, int checked) {                      \
     Py_ssize_t bad = 0;                                                                \
+    /* Every entry the loop meets is in [lo, hi) when all columns are in [0, n_cols)  \
+       and each end of the range is that of the columns or bounds the rows' entries   \
+       (starts / ends with search). */                                                 \
+    const int tested = !(checked && (lo == 0 || (search && starts))                    \
+                         && (hi == n_cols || (search && ends)));                       \
     memset(O + lo * ldo, 0, (size_t) ((hi - lo) * ldo) * sizeof(T));                   \
     NMF_SCATTER_DISPATCH(T, I)                                                         \
-    NMF_SCATTER_ROWS(T, I, , for (Py_ssize_t c = 0; c < k; c++) y[c] += a * f[c];)     \
+    (void) tested;                                                                     \
+    NMF_SCATTER_ROWS(T, I, 1, , for (Py_ssize_t c = 0; c < k; c++) y[c] += a * f[c];)  \
     return bad;                                                                        \
 }
 

@@ -96,9 +96,9 @@ def test_cd_shares_threads_next_to_blas_only_when_its_products_use_it(monkeypatc
     seen = []
     product_function = _products.product_function
 
-    def recorded(X, transpose, k, n_threads=1, next_to_blas=True):
+    def recorded(X, transpose, k, n_threads=1, next_to_blas=True, **kwargs):
         seen.append(next_to_blas)
-        return product_function(X, transpose, k, n_threads, next_to_blas)
+        return product_function(X, transpose, k, n_threads, next_to_blas, **kwargs)
     monkeypatch.setattr(_products, "product_function", recorded)
     monkeypatch.setattr(_products, "uses_blas", lambda X, k: blas)
     X = np.random.default_rng(0).random((30, 20))
