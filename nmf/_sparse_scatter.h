@@ -38,6 +38,19 @@
  *
  * count: the entries outside [0, n_cols) are counted (returned); with search, those
  * sit at the rows' ends.
+ *
+ * checked: the caller has made sure that every column lies in [0, n_cols)
+ * (count_outside in nmf/_sparse_fast.pyx, once a fit). Where the part is then all of
+ * out's rows, or bounded by starts / ends on each side not at out's ends, every entry
+ * the loop meets is in range, and a kernel without the entry's test runs (TESTED 0:
+ * no subtraction of lo, no comparison, no branch an entry). Its output row is O +
+ * col ldo, inside O for any checked column, so splits not made for the bounds can
+ * only put an entry into another thread's part, not outside O. Measured on
+ * sparse_20000x5000 at k = 10, one thread (a throwaway harness on this header and the
+ * gather's, medians of 41 calls, interleaved, three runs): X^T W float32 in rows of
+ * 16 1.42-1.47 -> 1.13-1.26 ms, float64 2.15-2.25 -> 1.95-2.06; the gather of X @
+ * H^T float32 0.93-1.01 -> 0.79-0.91, float64 1.51-1.69 -> 1.38-1.51. The loop is
+ * bound by its instructions, not by memory, and the test is three of its 15-18.
  */
 #ifndef NMF_SPARSE_SCATTER_H
 #define NMF_SPARSE_SCATTER_H

@@ -144,11 +144,13 @@ def test_cd_sweep_csr_is_the_sweep_on_the_stored_cross_product(dtype, index_dtyp
     expected_violation = cd_sweep(expected, gram, cross, order, np.empty(n))
     for module in kernel_builds("_cd_fast"):
         for n_threads in (1, 2, 3):
-            swept = W.copy()
-            violation = module.cd_sweep_csr(swept, gram, X.data, X.indices, X.indptr, Ht,
-                                            l1, order, np.empty(n), n_threads)
-            assert_array_equal(swept, expected)
-            assert violation == expected_violation
+            for checked in (False, True):        # indices tested, or checked beforehand
+                swept = W.copy()
+                violation = module.cd_sweep_csr(swept, gram, X.data, X.indices, X.indptr,
+                                                Ht, l1, order, np.empty(n), n_threads,
+                                                checked)
+                assert_array_equal(swept, expected)
+                assert violation == expected_violation
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -172,11 +174,11 @@ def test_cd_sweep_csr_gathers_from_padded_rows(dtype, k, widths):
             for operand in (padded, guarded):
                 if operand is None:
                     continue                          # no guard pages here
-                for n_threads in (1, 2):
+                for n_threads, checked in [(1, False), (2, False), (1, True), (2, True)]:
                     swept = W.copy()
                     violation = module.cd_sweep_csr(swept, gram, X.data, X.indices,
                                                     X.indptr, operand, 0.1, order,
-                                                    np.empty(150), n_threads)
+                                                    np.empty(150), n_threads, checked)
                     assert_array_equal(swept, expected)
                     assert violation == expected_violation
 

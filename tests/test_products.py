@@ -168,3 +168,35 @@ def test_sparse_scatter_splits_its_result_by_the_entries_on_several_threads(
                                rtol=1e-12)
     bounds = real_bounds(*calls[0])
     assert 0 < bounds[1] < out_rows // 4    # most entries in the first rows
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("bad", [-1, 7])
+def test_sparse_products_check_the_indices_once_before_any_product(monkeypatch, fmt, bad):
+    """The kernels test no entry's index once check_indices has passed: an index out
+    of range is refused before a kernel runs (ValueError naming the range), by
+    product_function and by a fit, which checks once for all its products."""
+    shape = (9, 7) if fmt == "csr" else (7, 9)     # indices over 7 either way
+    X = sp.random(*shape, density=0.5, format=fmt, random_state=0)
+    X.indices[3] = bad
+    calls = _count_calls(monkeypatch, "csr_t_times") + _count_calls(monkeypatch, "csr_times")
+    for transpose in (False, True):
+        with pytest.raises(ValueError, match=r"indices must lie in \[0, 7\); 1 entries"):
+            _products.product_function(X, transpose, 3)
+    from nmf import non_negative_factorization
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 7\)"):
+        non_negative_factorization(X, W=np.ones((shape[0], 3)), H=np.ones((3, shape[1])),
+                                   init="custom", max_iter=2)
+    assert not calls
+
+
+def test_fit_checks_sparse_indices_once(monkeypatch):
+    """One pass over the indices a fit, its products all told they are checked."""
+    from nmf import non_negative_factorization
+    X = sp.random(40, 30, density=0.3, format="csr", random_state=1)
+    counted = _count_calls(monkeypatch, "count_outside")
+    told = _count_calls(monkeypatch, "csr_t_times")
+    non_negative_factorization(X, n_components=3, init="random", random_state=0,
+                               max_iter=3, tol=0)
+    assert len(counted) == 1
+    assert told and all(call[-1] is True for call in told)

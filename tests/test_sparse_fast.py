@@ -1,4 +1,6 @@
 """The compiled sparse products against dense NumPy, on every storage variant."""
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -136,6 +138,21 @@ def test_out_of_range_indices_raise(kernel, k):
             kernel(data, wrong, indptr, np.ones((n_in, k)), np.empty((n_out, k)))
 
 
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_count_outside_counts_indices_below_zero_and_past_the_columns(index_dtype,
+                                                                      n_threads):
+    rng = np.random.default_rng(3)
+    indices = rng.integers(-3, 12, size=5000).astype(index_dtype)
+    for n_cols in (0, 1, 9, 12):
+        expected = int(np.count_nonzero((indices < 0) | (indices >= n_cols)))
+        assert sparse_fast_module.count_outside(indices, n_cols, n_threads) == expected
+    assert sparse_fast_module.count_outside(indices[:0], 5, n_threads) == 0
+    if index_dtype == np.int64:      # far outside either way, not wrapped into range
+        far = np.array([2**40, -2**40, 4], np.int64)
+        assert sparse_fast_module.count_outside(far, 5, n_threads) == 2
+
+
 def test_inner_lowrank_out_of_range_index_raises():
     data, indices, indptr, A = _csr_arrays(n_rows=6, n_cols=5, density=0.5)
     indices[0] = 9
@@ -215,9 +232,9 @@ def test_gather_bits_for_any_k_including_the_factors_last_rows(k, dtype, index_d
     F = np.random.default_rng(k).random((11, k)).astype(dtype)
     expected = _in_order_gather(data, indices, indptr, F)
     for module in kernel_builds("_sparse_fast"):
-        for n_threads in (1, 2):
+        for n_threads, checked in [(1, False), (2, False), (1, True), (2, True)]:
             out = np.full((19, k), np.nan, dtype)
-            module.csr_times(data, indices, indptr, F, out, n_threads)
+            module.csr_times(data, indices, indptr, F, out, n_threads, checked)
             assert_array_equal(out, expected)
 
 
@@ -256,10 +273,11 @@ def test_gather_reads_and_writes_nothing_past_its_operands(k, dtype):
     if any(g is None for g in guarded):
         pytest.skip("no guard pages here")
     for module in kernel_builds("_sparse_fast"):
-        for n_threads in (1, 2):
+        for n_threads, checked in [(1, False), (2, False), (1, True), (2, True)]:
             out = guarded[3]
             out[...] = np.nan
-            module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, n_threads)
+            module.csr_times(guarded[0], guarded[1], indptr, guarded[2], out, n_threads,
+                             checked)
             assert_array_equal(out, _in_order_gather(data, indices, indptr, F))
 
 
@@ -293,9 +311,10 @@ def test_scatter_bits_for_any_k(k, dtype, index_dtype):
     F = np.random.default_rng(k).random((19, k)).astype(dtype)
     expected = _in_order_scatter(data, indices, indptr, F, 11)
     for module in kernel_builds("_sparse_fast"):
-        for n_threads in (1, 2):
+        for n_threads, checked in [(1, False), (2, False), (1, True), (2, True)]:
             out = np.full((11, k), np.nan, dtype)
-            module.csr_t_times(data, indices, indptr, F, out, n_threads)
+            module.csr_t_times(data, indices, indptr, F, out, n_threads,
+                               indices_checked=checked)
             assert_array_equal(out, expected)
 
 
@@ -311,8 +330,9 @@ def test_scatter_reads_and_writes_nothing_past_its_operands(k, dtype):
     if guarded_F is None or out is None:
         pytest.skip("no guard pages here")
     for module in kernel_builds("_sparse_fast"):
-        for n_threads in (1, 2):
-            module.csr_t_times(data, indices, indptr, guarded_F, out, n_threads)
+        for n_threads, checked in [(1, False), (2, False), (1, True), (2, True)]:
+            module.csr_t_times(data, indices, indptr, guarded_F, out, n_threads,
+                               indices_checked=checked)
             assert_array_equal(out, _in_order_scatter(data, indices, indptr, F, 7))
 
 
@@ -338,12 +358,15 @@ def test_scatter_into_padded_rows(k, widths, dtype, sorted_indices):
     for width in widths:
         guarded = at_page_end(np.empty((17, width), dtype))
         for module in kernel_builds("_sparse_fast"):
-            for n_threads, bounds in [(1, None), (2, None), (3, [0, 5, 5, 17])]:
+            for (n_threads, bounds), checked in itertools.product(
+                    [(1, None), (2, None), (3, [0, 5, 5, 17])], [False, True]):
                 out = np.full((17, width), np.nan, dtype) if guarded is None else guarded
                 out[...] = np.nan
+                bounds = None if bounds is None else np.asarray(bounds, np.intp)
+                splits = (sparse_fast_module.scatter_row_splits(indices, indptr, bounds)
+                          if sorted_indices and bounds is not None else None)
                 module.csr_t_times(data, indices, indptr, F, out, n_threads,
-                                   sorted_indices,
-                                   None if bounds is None else np.asarray(bounds, np.intp))
+                                   sorted_indices, bounds, splits, checked)
                 assert_array_equal(out[:, :k], expected)
                 assert_array_equal(out[:, k:], 0)
 
@@ -448,12 +471,13 @@ def test_scatter_on_any_bounds_gives_the_same_bits(sorted_indices, k, dtype):
             # sorted: also with each part's start in every row found beforehand
             splits = ([None, module.scatter_row_splits(indices, indptr, bounds)]
                       if sorted_indices else [None])
-            for n_threads in (1, 2, 4):
-                for row_splits in splits:
-                    out = np.full((61, k), np.nan, dtype)
-                    module.csr_t_times(data, indices, indptr, F, out, n_threads,
-                                       sorted_indices, bounds, row_splits)
-                    assert_array_equal(out, expected, err_msg=f"bounds {bounds}")
+            # checked: the parts bounded by the splits (or out's ends) test no entry
+            for n_threads, row_splits, checked in itertools.product(
+                    (1, 2, 4), splits, (False, True)):
+                out = np.full((61, k), np.nan, dtype)
+                module.csr_t_times(data, indices, indptr, F, out, n_threads,
+                                   sorted_indices, bounds, row_splits, checked)
+                assert_array_equal(out, expected, err_msg=f"bounds {bounds}")
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
