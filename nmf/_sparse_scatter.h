@@ -67,15 +67,22 @@
 #define NMF_SCATTER_ADD(v) if (v < NF) y##v = *(const vec *) (y + v * W) + a * f##v;
 #define NMF_SCATTER_STORE(v) if (v < NF) *(vec *) (y + v * W) = y##v;
 /* The tail at `tail`: none (TAIL 0), half a vector (1), a whole one (2), or a whole
-   one past the last whole vector into the row's padding, F's entries and zeros (3). */
+   one past the last whole vector into the row's padding, F's entries and zeros (3):
+   read in place on through the start of F's next row and the lanes past the row's end
+   cleared, or for F's last row copied entry by entry (a copy on every row costs its
+   stores reloaded as one vector: float32 k = 10 1-3% of the scatter). */
 #define NMF_SCATTER_TAIL_LOAD_F(T)                                                     \
     if (TAIL == 1) fh = *(const half *) (f + tail);                                    \
     if (TAIL == 2) ft = *(const vec *) (f + tail);                                     \
     if (TAIL == 3) {                                                                   \
-        T part[W];                                                                     \
-        for (int c = 0; c < W; c++)                                                    \
-            part[c] = c < kc - tail ? f[tail + c] : 0;                                 \
-        ft = *(const vec *) part;                                                      \
+        if (i + 1 < n_rows) {                                                          \
+            ft = (reg) ((lanes) *(const vec *) (f + tail) & in_row);                   \
+        } else {                                                                       \
+            T part[W];                                                                 \
+            for (int c = 0; c < W; c++)                                                \
+                part[c] = c < kc - tail ? f[tail + c] : 0;                             \
+            ft = *(const vec *) part;                                                  \
+        }                                                                              \
     }
 #define NMF_SCATTER_TAIL_ADD                                                           \
     if (TAIL == 1) yh = *(const half *) (y + tail) + a * fh;                           \
@@ -166,9 +173,15 @@ static void nmf_scatter_##T##_##I##_##NF_##_##TAIL_##_##TESTED_(                
     typedef T reg __attribute__((vector_size(NMF_VECTOR_BYTES)));                      \
     typedef T half_reg __attribute__((vector_size(NMF_VECTOR_BYTES / 2)));             \
     enum { W = NMF_VECTOR_BYTES / sizeof(T), NF = NF_, TAIL = TAIL_ };                 \
-    const Py_ssize_t tail = TAIL == 3 ? kc - kc % W : kc - (TAIL == 1 ? W / 2 : W);    \
+    /* TAIL 3: NF = kc / W (NMF_SCATTER_CASE), so a constant offset */                 \
+    const Py_ssize_t tail = TAIL == 3 ? NF * W : kc - (TAIL == 1 ? W / 2 : W);         \
     Py_ssize_t bad = 0;                                                                \
     reg f0, f1, f2, f3, f4, f5, f6, f7, ft;                                            \
+    /* TAIL 3: the lanes of the tail within the row (c < kc - tail) */                 \
+    typedef __typeof__(ft < ft) lanes;                                                 \
+    T lane_index[W];                                                                   \
+    for (int c = 0; c < W; c++) lane_index[c] = (T) c;                                 \
+    const lanes in_row = *(const vec *) lane_index < (reg) {0} + (T) (kc - tail);      \
     reg y0, y1, y2, y3, y4, y5, y6, y7, yt;                                            \
     half_reg fh, yh;                                                                   \
     NMF_SCATTER_ROWS(T, I, TESTED_,                                                    \
