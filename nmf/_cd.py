@@ -75,8 +75,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
     # as the products over all of X, so the same bits, at any thread count.
     row_pass = (dense and not blas_products and sweeps_W == 1 and update_H
                 and _products.pass_products(X, k, n_threads))
-    if not dense:       # once: the sparse kernels then test no entry's index
-        _products.check_indices(X, n_threads)
+    _products.check_indices(X, n_threads)   # once: then no product tests an index
     if W_on_X or H_on_X:
         X_arrays = _products.compressed_arrays(X)
         rows = n if W_on_X else m

@@ -138,8 +138,11 @@ def randomized_svd(X, n_components, rng, n_oversamples=10, n_threads=1):
     width = min(n, m, n_components + n_oversamples)
     n_power = 0 if width == min(n, m) else (7 if n_components < 0.1 * min(n, m) else 4)
     blas = _products.uses_blas(X, width)
-    X_times = _products.product_function(X, False, width, n_threads, next_to_blas=blas)
-    Xt_times = _products.product_function(X, True, width, n_threads, next_to_blas=blas)
+    _products.check_indices(X, n_threads)           # once for both products
+    X_times = _products.product_function(X, False, width, n_threads, next_to_blas=blas,
+                                         indices_checked=True)
+    Xt_times = _products.product_function(X, True, width, n_threads, next_to_blas=blas,
+                                          indices_checked=True)
     rows = np.empty((n, width), dtype)
     omega = rng.standard_normal((m, width)).astype(dtype, copy=False)
     Q = X_times(omega, rows)

@@ -61,8 +61,11 @@ class _Subproblems:
         self.n_threads = n_threads
         # Each product's kernel and threads chosen once a fit (for sparse X on several
         # threads that includes how X.T @ W's rows are shared: a pass over a sample of X).
-        self.products = {"W": _products.product_function(X, False, k, n_threads),
-                         "H": _products.product_function(X, True, k, n_threads)}
+        _products.check_indices(X, n_threads)       # once for both products
+        self.products = {"W": _products.product_function(X, False, k, n_threads,
+                                                         indices_checked=True),
+                         "H": _products.product_function(X, True, k, n_threads,
+                                                         indices_checked=True)}
         # The side whose Gram and cross product the buffers hold. They depend on the
         # other factor only, which changes only when the other side is prepared and
         # solved: a side prepared twice in a row keeps its products.

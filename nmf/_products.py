@@ -29,9 +29,12 @@ def compressed_arrays(X):
 
 
 def check_indices(X, n_threads=1):
-    """Raise ValueError unless every stored index of the sparse X lies within its
-    dimension (scipy does not check that on construction). One pass over the indices,
-    made once a fit: the products are then told (indices_checked) and test none."""
+    """Raise ValueError unless every stored index of a sparse X lies within its
+    dimension (scipy does not check that on construction); nothing to check for dense
+    X. One pass over the indices, made once for all the products a fit or an
+    initialisation makes of X: those are then told (indices_checked) and test none."""
+    if not sp.issparse(X):
+        return
     indices = X.indices
     n_cols = X.shape[1] if X.format == "csr" else X.shape[0]
     outside = sparse_fast.count_outside(indices, n_cols, threads_for(indices.size, n_threads))

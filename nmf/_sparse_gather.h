@@ -127,9 +127,12 @@ static inline size_t nmf_gather_direct_columns(Py_ssize_t n_cols, Py_ssize_t ldf
 /* Rows r0 to r1 of out = A @ F (out n_rows x k, C order; F's rows k long, ldf >= k
    apart: padded rows may start on cache lines); returns the number of entries whose
    column is outside [0, n_cols) (left out). checked: the caller has made sure every
-   column lies in [0, n_cols) (nmf_count_outside), so the entries' loop tests none
-   (where every column is direct); 10-15% of a float32 k = 10 gather, 8-10% of a
-   float64 one (see nmf/_sparse_scatter.h for the measurement). */
+   column lies in [0, n_cols) (count_outside in nmf/_sparse_fast.pyx), so the
+   entries' loop tests none (where every column is direct): a float32 k = 10 gather
+   10-15% faster, a float64 one 8-10%, in a C harness on this header
+   (nmf/_sparse_scatter.h); in the package's build float32 3-6% faster, float64 from
+   1% faster to 5% slower (k = 30: the loop's placement; whole fits are neutral
+   there, asv_benchmarks/MEASUREMENTS.md). */
 #define NMF_GATHER_ROWS(T, I)                                                          \
 NMF_FOR_1_TO_8(NMF_GATHER_CHUNK, T, I)                                                 \
 static Py_ssize_t nmf_gather_rows_##T##_##I(                                          \

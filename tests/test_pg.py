@@ -180,8 +180,8 @@ def test_products_are_not_recomputed_while_their_factor_is_unchanged(monkeypatch
     calls = []
     original = nmf._pg._products.product_function
 
-    def counted(X, transpose, *args):
-        times = original(X, transpose, *args)
+    def counted(X, transpose, *args, **kwargs):
+        times = original(X, transpose, *args, **kwargs)
         if transpose:
             return times
         return lambda factor, out: calls.append(1) or times(factor, out)

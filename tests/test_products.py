@@ -179,24 +179,34 @@ def test_sparse_products_check_the_indices_once_before_any_product(monkeypatch, 
     shape = (9, 7) if fmt == "csr" else (7, 9)     # indices over 7 either way
     X = sp.random(*shape, density=0.5, format=fmt, random_state=0)
     X.indices[3] = bad
-    calls = _count_calls(monkeypatch, "csr_t_times") + _count_calls(monkeypatch, "csr_times")
+    from nmf import _cd, non_negative_factorization
+    calls = [_count_calls(monkeypatch, "csr_t_times"), _count_calls(monkeypatch, "csr_times")]
+    sweeps = []
+    real_sweep = _cd.cd_fast.cd_sweep_csr
+    monkeypatch.setattr(_cd.cd_fast, "cd_sweep_csr",
+                        lambda *args: sweeps.append(args) or real_sweep(*args))
     for transpose in (False, True):
         with pytest.raises(ValueError, match=r"indices must lie in \[0, 7\); 1 entries"):
             _products.product_function(X, transpose, 3)
-    from nmf import non_negative_factorization
-    with pytest.raises(ValueError, match=r"indices must lie in \[0, 7\)"):
-        non_negative_factorization(X, W=np.ones((shape[0], 3)), H=np.ones((3, shape[1])),
-                                   init="custom", max_iter=2)
-    assert not calls
+    for solver in ("cd", "pg"):
+        with pytest.raises(ValueError, match=r"indices must lie in \[0, 7\)"):
+            non_negative_factorization(X, W=np.ones((shape[0], 3)),
+                                       H=np.ones((3, shape[1])), init="custom",
+                                       solver=solver, max_iter=2)
+    assert calls == [[], []] and sweeps == []
 
 
-def test_fit_checks_sparse_indices_once(monkeypatch):
-    """One pass over the indices a fit, its products all told they are checked."""
+@pytest.mark.parametrize("solver", ["cd", "pg"])
+@pytest.mark.parametrize("init, checks", [("random", 1), ("nndsvd", 2)])
+def test_fit_checks_sparse_indices_once(monkeypatch, solver, init, checks):
+    """One pass over the indices for all the products a fit makes of X, and one for
+    those of the NNDSVD's sketch; every product told they are checked."""
     from nmf import non_negative_factorization
-    X = sp.random(40, 30, density=0.3, format="csr", random_state=1)
+    X = sp.random(300, 200, density=0.1, format="csr", random_state=1)
     counted = _count_calls(monkeypatch, "count_outside")
-    told = _count_calls(monkeypatch, "csr_t_times")
-    non_negative_factorization(X, n_components=3, init="random", random_state=0,
-                               max_iter=3, tol=0)
-    assert len(counted) == 1
-    assert told and all(call[-1] is True for call in told)
+    scatters = _count_calls(monkeypatch, "csr_t_times")
+    gathers = _count_calls(monkeypatch, "csr_times")
+    non_negative_factorization(X, n_components=3, init=init, random_state=0,
+                               solver=solver, max_iter=3, tol=0)
+    assert len(counted) == checks
+    assert scatters and all(call[-1] is True for call in scatters + gathers)
