@@ -34,15 +34,16 @@ def _overflow_error(dtype, init, update_H):
         " order of X, with W and H of similar magnitudes.")
 
 
-def _custom_factor_balance(W, Ht, e, X_largest, dtype):
-    """g such that the solver starts from W * 2**(g - e) and H * 2**(-g - e): 0 when
-    both lie in the range the solver keeps its numbers in (nmf/_scaling.py), else the
-    g that gives them largest entries within a factor 2 of each other (with one of
-    them zero, the other's largest entry in [1, 2)). That rescaling leaves W @ H and,
+def _custom_factor_balance(W_largest, H_largest, e, X_largest, dtype):
+    """g, from W's and H's largest entries, such that the solver starts from
+    W * 2**(g - e) and H * 2**(-g - e): 0 when both lie in the range the solver keeps
+    its numbers in (nmf/_scaling.py), else the g that gives them largest entries within
+    a factor 2 of each other (with one of them zero, the other's largest entry in
+    [1, 2)). That rescaling leaves W @ H and,
     with the penalties rescaled too, every iterate's roundings as they are (CD: the
     exact power-of-two image). A ValueError when even balanced they are out of range:
     W @ H itself too far from X's scale for a start."""
-    largest = [float(W.max()) if W.size else 0.0, float(Ht.max()) if Ht.size else 0.0]
+    largest = [W_largest, H_largest]
     if not (factor_exponent(largest[0], e, dtype) or factor_exponent(largest[1], e, dtype)):
         return 0
     # log2 of each one's largest entry as the solver would hold it, rounded down
@@ -162,12 +163,12 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
             raise ValueError(
                 f"X has {n_features} features but the fixed H has {H_shape[1]} columns;"
                 " X must have as many features as H (the components fitted).")
-        H = v.check_factor(H, (n_components, n_features), dtype, "H")
+        H, H_largest = v.check_factor(H, (n_components, n_features), dtype, "H")
         W = np.zeros((n_samples, n_components), dtype=dtype)
     elif init == "custom":
-        W = v.check_factor(W, (n_samples, n_components), dtype, "W")
+        W, W_largest = v.check_factor(W, (n_samples, n_components), dtype, "W")
         # The solver holds H transposed: one copy of the caller's H, straight to H.T.
-        Ht = v.check_factor(H, (n_components, n_features), dtype, "H", transposed=True)
+        Ht, H_largest = v.check_factor(H, (n_components, n_features), dtype, "H", transposed=True)
     else:
         if W is not None or H is not None:
             raise ValueError(f"W and H are only used with init='custom' (got init={init!r});"
@@ -205,7 +206,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
         # one whose Gram under- or overflows. A penalty that comes out past the cap
         # swamps W's cross product (at most 8 m there): W is below 2**-L of X / H's
         # scale, and is solved as zero (an L1 term at the cap zeroes it).
-        f = factor_exponent(float(H.max()) if H.size else 0.0, e, dtype)
+        f = factor_exponent(H_largest, e, dtype)
         if f:
             l1_W, l2_W, weights = _terms_with_H_rescaled(f, l1_W, l2_W, weights, dtype)
             if weights:
@@ -215,7 +216,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     else:                           # the caller's factors, copied by check_factor
         # Factors far from X's scale are rebalanced, W * 2**g and H * 2**-g (see
         # _custom_factor_balance), the penalties moved with them.
-        g = _custom_factor_balance(W, Ht, e, largest, dtype)
+        g = _custom_factor_balance(W_largest, H_largest, e, largest, dtype)
         if g:
             l1_W, l2_W, l1_H, l2_H, beta, eta = _terms_with_factors_rebalanced(
                 g, l1_W, l2_W, l1_H, l2_H, beta, eta, sparseness, dtype)

@@ -183,18 +183,27 @@ def check_dense(A, name):
 def check_nonnegative(A, dtype, name, **kwargs):
     """A (from check_dense) converted to dtype (np.array keywords in kwargs), checked
     finite and non-negative."""
+    return _checked_range(A, dtype, name, **kwargs)[0]
+
+
+def _checked_range(A, dtype, name, **kwargs):
+    """(check_nonnegative(A, dtype, name, **kwargs), its largest entry as a float, 0.0
+    when it has none)."""
     source_dtype = A.dtype
     A = _converted(A, dtype, **kwargs)
-    if A.size:
-        smallest, largest = _value_range(A)
-        _check_finite(smallest, largest, A, source_dtype, name)
-        _check_nonnegative(smallest, name)
-    return A
+    if not A.size:
+        return A, 0.0
+    smallest, largest = _value_range(A)
+    _check_finite(smallest, largest, A, source_dtype, name)
+    _check_nonnegative(smallest, name)
+    return A, float(largest)
 
 
 def check_factor(A, shape, dtype, name, transposed=False):
-    """Return a C-contiguous copy of a user-given factor in X's dtype, checked; with
-    `transposed`, a C-contiguous copy of its transpose (in one copy)."""
+    """(C-contiguous copy of a user-given factor in X's dtype, checked, its largest
+    entry as a float, 0.0 when it has none); with `transposed`, the copy is of its
+    transpose (made in one copy). The largest entry is read by the checks anyway, and
+    the scaling needs it (nmf/_scaling.py)."""
     if A is None:
         raise ValueError(f"{name} is required with init='custom'; pass an array of shape {shape}.")
     A = check_dense(A, name)
@@ -203,7 +212,7 @@ def check_factor(A, shape, dtype, name, transposed=False):
     source = A.T if transposed else A
     flat = _flat(A) if A.dtype == dtype else None
     if flat is None:
-        return check_nonnegative(source, dtype, name, order="C", copy=True)
+        return _checked_range(source, dtype, name, order="C", copy=True)
     # Already in the computing dtype: one pass for the range, the copy made on the way
     # when the memory orders agree.
     copy = np.empty(source.shape, dtype)
@@ -214,7 +223,7 @@ def check_factor(A, shape, dtype, name, transposed=False):
     _check_nonnegative(smallest, name)
     if not in_order:
         copy[...] = source
-    return copy
+    return copy, float(largest)
 
 
 def check_choice(value, choices, name, allow_none=False):

@@ -95,8 +95,9 @@ def test_checked_factor_is_a_c_ordered_copy_in_every_layout(range_path, transpos
     A = np.asarray(np.random.default_rng(1).integers(0, 9, (37, 5)), dtype=dtype, order=order)
     before = A.copy()
     compute = np.float32 if np.dtype(dtype) == np.float32 else np.float64
-    copy = v.check_factor(A, A.shape, compute, "W", transposed=transposed)
+    copy, largest = v.check_factor(A, A.shape, compute, "W", transposed=transposed)
     expected = A.T if transposed else A
+    assert largest == float(A.astype(compute).max())
     assert copy.dtype == compute and copy.flags.c_contiguous
     assert not np.shares_memory(copy, A)
     assert_array_equal(copy, expected.astype(compute))
