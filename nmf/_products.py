@@ -208,12 +208,25 @@ def pass_products(X, k, n_threads=1):
     return blocks, rows_times, rows_t_times_add
 
 
+# Multiply-adds of a dense product (X.size * k) up to which NumPy's BLAS is the faster:
+# X then stays in the core's own cache, where BLAS computes near the core's peak and
+# nmf's kernels, made to stream X from memory, do not. A single column is a matrix-
+# vector product, which BLAS streams as well. Whole 'cd' fits, BLAS products over the
+# kernels' time (AMD Zen 4, OpenBLAS 0.3.30; `python asv_benchmarks/small.py` and
+# asv_benchmarks/MEASUREMENTS.md): 0.50-0.88 below this work (6 x 2 to 400 x 250, k = 2
+# to 30), 1.17-1.42 just above it (400 x 300 k = 10, 250 x 160 k = 30); k = 1 on
+# 1000 x 500 to 4000 x 2000, 0.32-0.47 on 1 thread, 0.38-0.58 on 2.
+SMALL_PRODUCT_WORK = 1 << 20
+
+
 def uses_blas(X, k):
     """True when product_function(X, ..., k) multiplies through NumPy's BLAS: dense X
     without nmf's kernel for it (no AVX2 and FMA, more than dense_fast.MAX_K columns,
-    or X contiguous in neither order)."""
+    or X contiguous in neither order), or where BLAS is the faster (one column, or at
+    most SMALL_PRODUCT_WORK multiply-adds)."""
     return not sp.issparse(X) and not (
-        dense_fast is not None and k <= dense_fast.MAX_K
+        dense_fast is not None and 1 < k <= dense_fast.MAX_K
+        and X.size * k > SMALL_PRODUCT_WORK
         and (X.flags.c_contiguous or X.flags.f_contiguous))
 
 

@@ -218,11 +218,15 @@ def test_randomized_svd_of_rank_deficient_and_zero_matrices():
         assert_allclose(s[1:], 0, atol=1e-8 * max(1.0, s[0]))
 
 
-def test_uses_blas_says_which_products_go_to_numpy():
-    X = np.ones((20, 10))
+def test_uses_blas_says_which_products_go_to_numpy(small_products_in_blas):
+    small = _products.SMALL_PRODUCT_WORK
+    X = np.ones((1024, small // 1024 // 5 + 1))        # just over the work at k = 5
     kernel = dense_fast is not None
     assert _products.uses_blas(X, 5) is not kernel
     assert _products.uses_blas(np.asfortranarray(X), 5) is not kernel
+    assert _products.uses_blas(X[:, 1:].copy(), 5)            # at most `small`: BLAS
+    assert _products.uses_blas(np.ones((20, 10)), 5)
+    assert _products.uses_blas(X, 1)                          # one column: gemv
     assert _products.uses_blas(X[:, ::2], 5)                  # contiguous in neither order
     assert _products.uses_blas(X, 10 ** 4)                    # wider than the kernels take
     assert not _products.uses_blas(sp.csr_matrix(X), 5)

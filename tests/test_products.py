@@ -210,3 +210,42 @@ def test_fit_checks_sparse_indices_once(monkeypatch, solver, init, checks):
                                solver=solver, max_iter=3, tol=0)
     assert len(counted) == checks
     assert scatters and all(call[-1] is True for call in scatters + gathers)
+
+
+@pytest.mark.parametrize("shape, k, kernel", [((50, 20), 5, False),      # small: BLAS
+                                              ((400, 300), 10, True),    # past it
+                                              ((1100, 1000), 1, False)])  # one column
+def test_fits_multiply_small_X_and_single_columns_in_blas(monkeypatch, small_products_in_blas,
+                                                          shape, k, kernel):
+    """Under the package's own SMALL_PRODUCT_WORK a 'cd' fit's dense products go to
+    BLAS where X is small (about 1 MB at k = 10: in the core's cache, where BLAS is the
+    faster) or k is 1, to nmf's kernels otherwise; the factors agree with a fit in
+    nmf's kernels."""
+    from nmf import non_negative_factorization
+    if _products.dense_fast is None:
+        pytest.skip("no dense kernel in this build or for this processor: BLAS only")
+    calls = []
+
+    class Recorded:
+        def __init__(self, module):
+            self.module, self.MAX_K = module, module.MAX_K
+
+        def dense_times(self, *args):
+            calls.append(args[1])
+            return self.module.dense_times(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.module, name)
+
+    monkeypatch.setattr(_products, "dense_fast", Recorded(_products.dense_fast))
+    monkeypatch.setattr(_products, "dense_cols_fast", Recorded(_products.dense_cols_fast))
+    X = np.random.default_rng(0).random(shape)
+    options = dict(n_components=k, init="random", random_state=0, max_iter=3, tol=0)
+    W, H, _ = non_negative_factorization(X, **options)
+    assert bool(calls) is kernel
+    if not kernel:
+        monkeypatch.setattr(_products, "SMALL_PRODUCT_WORK", 0)
+        monkeypatch.setattr(_products, "uses_blas", lambda X, k: False)
+        W_kernel, H_kernel, _ = non_negative_factorization(X, **options)
+        assert calls
+        assert_allclose(W_kernel @ H_kernel, W @ H, rtol=1e-8, atol=1e-10)

@@ -133,7 +133,9 @@ _CHILD = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_a_fresh_process_gives_the_same_bits(tmp_path, solver):
+def test_a_fresh_process_gives_the_same_bits(tmp_path, solver, small_products_in_blas):
+    # The child runs with the package's settings: so does this process (its dense
+    # products, small, go to BLAS there, as in the child).
     child = subprocess.run([sys.executable, "-c", _CHILD, solver], capture_output=True,
                            text=True, cwd=tmp_path, check=True)
     here = []
