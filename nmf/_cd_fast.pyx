@@ -9,11 +9,10 @@ the rows' violations in a fixed order. cd_sweep_csr, for a factor whose rows are
 X's rows, sums each block's rows of the cross product from X right before sweeping the
 block (the gather of nmf/_sparse_gather.h), instead of reading them from an n x k array.
 """
-import numpy as np
-
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport uintptr_t
+from libc.stdlib cimport free, malloc
 
 from nmf._sparse_gather cimport check_compressed, check_indices_found, gather_rows, index_t
 
@@ -54,9 +53,11 @@ cdef inline void _sweep_block(floating *w, const floating *gram, const floating 
                                work + k * lanes, work + 2 * k * lanes, change)
 
 
-def _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows, Py_ssize_t gram_cols,
-                 const Py_ssize_t[::1] order, Py_ssize_t n_violations):
-    """The operand checks both sweeps make."""
+cdef int _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows,
+                      Py_ssize_t gram_cols, const Py_ssize_t[::1] order,
+                      Py_ssize_t n_violations) except -1:
+    """The operand checks both sweeps make (a C call: on a small problem each Python
+    call and memoryview a sweep makes is a good part of its time)."""
     cdef Py_ssize_t j
     if gram_rows != k or gram_cols != k:
         raise ValueError(f"gram must have shape ({k}, {k}); got ({gram_rows}, {gram_cols}).")
@@ -67,6 +68,7 @@ def _check_sweep(Py_ssize_t n, Py_ssize_t k, Py_ssize_t gram_rows, Py_ssize_t gr
     for j in range(k):
         if order[j] < 0 or order[j] >= k:
             raise ValueError(f"order must hold component indices in [0, {k}); got {order[j]}.")
+    return 0
 
 
 cdef Py_ssize_t _threads_for_blocks(Py_ssize_t n_threads, Py_ssize_t n_blocks):
@@ -87,6 +89,16 @@ cdef Py_ssize_t _lane_stride(Py_ssize_t k, Py_ssize_t lanes, Py_ssize_t itemsize
 cdef inline floating *_line_aligned(floating *memory) noexcept:
     """The first cache-line boundary in memory (which has LINE_BYTES to spare)."""
     return memory + (-<uintptr_t> memory) % LINE_BYTES // sizeof(floating)
+
+
+cdef floating *_lane_memory(Py_ssize_t entries, floating *kind) except NULL:
+    """malloc'ed memory for `entries` of this type and one cache line to spare (freed
+    by the caller): cheaper than an array, which on a small problem costs as much as
+    the sweep. `kind` only selects the type."""
+    cdef floating *memory = <floating *> malloc(entries * sizeof(floating) + LINE_BYTES)
+    if memory == NULL:
+        raise MemoryError(f"cannot allocate the sweep's {entries} work entries.")
+    return memory
 
 
 def vector_extensions():
@@ -138,23 +150,24 @@ def cd_sweep(
     cdef Py_ssize_t n_blocks = (n + lanes - 1) // lanes
     n_threads = _threads_for_blocks(n_threads, n_blocks)
     cdef Py_ssize_t stride = _lane_stride(k, lanes, sizeof(floating))
-    cdef floating[::1] lane_memory = np.empty(
-        n_threads * stride + LINE_BYTES // sizeof(floating),
-        dtype=np.float32 if floating is float else np.float64)
-    cdef floating *lane_work = _line_aligned(&lane_memory[0])
+    cdef floating *lane_memory = _lane_memory(n_threads * stride, &W[0, 0])
+    cdef floating *lane_work = _line_aligned(lane_memory)
     cdef floating *work
-    with nogil:
-        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
-            i = b * lanes
-            rows = min(lanes, n - i)
-            work = lane_work + threadid() * stride
-            _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], cross.shape[1], &order[0], k,
-                         lanes, rows, work, keep_change)
-            for j in range(rows):
-                row_violation[i + j] = work[2 * k * lanes + j]
-                if keep_change:
-                    row_change[i + j] = work[(2 * k + 1) * lanes + j]
-        total = _sum_in_order(&row_violation[0], n)
+    try:
+        with nogil:
+            for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+                i = b * lanes
+                rows = min(lanes, n - i)
+                work = lane_work + threadid() * stride
+                _sweep_block(&W[i, 0], &gram[0, 0], &cross[i, 0], cross.shape[1],
+                             &order[0], k, lanes, rows, work, keep_change)
+                for j in range(rows):
+                    row_violation[i + j] = work[2 * k * lanes + j]
+                    if keep_change:
+                        row_change[i + j] = work[(2 * k + 1) * lanes + j]
+            total = _sum_in_order(&row_violation[0], n)
+    finally:
+        free(lane_memory)
     return total
 
 
@@ -205,37 +218,40 @@ def cd_sweep_csr(
     cdef Py_ssize_t line = LINE_BYTES // sizeof(floating)
     cdef Py_ssize_t cross_start = _lane_stride(k, lanes, sizeof(floating))
     cdef Py_ssize_t stride = cross_start + (lanes * k + line - 1) // line * line + line
-    cdef floating[::1] lane_memory = np.empty(
-        n_threads * stride + LINE_BYTES // sizeof(floating),
-        dtype=np.float32 if floating is float else np.float64)
-    cdef floating *lane_work = _line_aligned(&lane_memory[0])
+    cdef floating *lane_memory = _lane_memory(n_threads * stride, &W[0, 0])
+    cdef floating *lane_work = _line_aligned(lane_memory)
     cdef floating *work
     cdef floating *cross
     cdef floating shift = <floating> l1
     cdef const floating *values = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t *columns = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const floating *F = &Ht[0, 0] if m > 0 else NULL
-    with nogil:
-        # Blocks go to the threads four at a time as they ask, not in equal halves: a
-        # block costs its rows' entries as well as k^2 a row, and X's rows may come
-        # ordered by their entries (a CSC X's columns by term frequency: 96% of
-        # debian_tfidf's entries in the first half). There, 2 threads took 0.86-0.90 of
-        # one thread's time in halves, 0.45-0.49 on demand; on X as it is 0.36-0.66
-        # either way (one call, medians of 11, k = 10 and 30, throwaway script).
-        for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=4):
-            i = b * lanes
-            rows = min(lanes, n - i)
-            work = lane_work + threadid() * stride
-            cross = work + cross_start
-            bad += gather_rows(values, columns, &indptr[i], 0, rows, F, Ht.shape[1], m, k,
-                               indices_checked, cross)
-            if shift != 0:
-                for j in range(rows * k):
-                    cross[j] = cross[j] - shift
-            _sweep_block(&W[i, 0], &gram[0, 0], cross, k, &order[0], k, lanes, rows, work,
-                         False)
-            for j in range(rows):
-                row_violation[i + j] = work[2 * k * lanes + j]
-        total = _sum_in_order(&row_violation[0], n)
+    try:
+        with nogil:
+            # Blocks go to the threads four at a time as they ask, not in equal halves:
+            # a block costs its rows' entries as well as k^2 a row, and X's rows may
+            # come ordered by their entries (a CSC X's columns by term frequency: 96%
+            # of debian_tfidf's entries in the first half). There, 2 threads took
+            # 0.86-0.90 of one thread's time in halves, 0.45-0.49 on demand; on X as it
+            # is 0.36-0.66 either way (one call, medians of 11, k = 10 and 30,
+            # throwaway script).
+            for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic",
+                            chunksize=4):
+                i = b * lanes
+                rows = min(lanes, n - i)
+                work = lane_work + threadid() * stride
+                cross = work + cross_start
+                bad += gather_rows(values, columns, &indptr[i], 0, rows, F, Ht.shape[1],
+                                   m, k, indices_checked, cross)
+                if shift != 0:
+                    for j in range(rows * k):
+                        cross[j] = cross[j] - shift
+                _sweep_block(&W[i, 0], &gram[0, 0], cross, k, &order[0], k, lanes, rows,
+                             work, False)
+                for j in range(rows):
+                    row_violation[i + j] = work[2 * k * lanes + j]
+            total = _sum_in_order(&row_violation[0], n)
+    finally:
+        free(lane_memory)
     check_indices_found(bad, m)
     return total
