@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from . import _copy_fast as copy_fast
 from . import _padding, _products
 from ._kernels import cd_fast
 from ._exceptions import ConvergenceWarning
@@ -114,6 +115,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
                 if cross_H is not None else None)
     order = np.arange(k, dtype=np.intp)
     cd_sweep, cd_sweep_csr = cd_fast.cd_sweep, cd_fast.cd_sweep_csr
+    copy_rows = copy_fast.copy_rows
     if row_pass:
         pass_rows, rows_times, rows_t_times_add = row_pass
         row_violation_W = rows_of[n][0]
@@ -137,7 +139,7 @@ def fit_coordinate_descent(X, W, Ht, *, tol, max_iter, l1_W, l2_W, l1_H, l2_H, u
         set_gram(other, l2)
         next_order()
         if padded:
-            other_rows[:, :k] = other
+            copy_rows(other, other_rows, n_threads)
             other = other_rows
         return cd_sweep_csr(factor, gram, *X_arrays, other, l1, order,
                             rows_of[len(factor)][0], threads_on_X, True)

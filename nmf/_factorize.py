@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from . import _copy_fast as copy_fast
 from . import _validation as v
 from ._cd import fit_coordinate_descent
 from ._init import initial_factors
@@ -32,6 +33,16 @@ def _overflow_error(dtype, init, update_H):
         f"The factorization overflows {np.dtype(dtype).name}: the {given} too large,"
         " too small or too unbalanced for X's scale. Rescale them so that W @ H is of the"
         " order of X, with W and H of similar magnitudes.")
+
+
+def _transposed(A, n_threads):
+    """A.T as a new C-contiguous array (threads share the copy of a C-contiguous A:
+    nmf/_copy_fast.pyx)."""
+    if not A.flags.c_contiguous:
+        return np.ascontiguousarray(A.T)
+    out = np.empty(A.shape[::-1], A.dtype)
+    copy_fast.transposed_copy(A, out, n_threads)
+    return out
 
 
 def _custom_factor_balance(W_largest, H_largest, e, X_largest, dtype):
@@ -198,7 +209,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
     shift_W = shift_H = e           # W, H are the solver's W * 2**shift_W, H * 2**shift_H
     if update_H and init != "custom":
         W, H = initial_factors(X_solved, n_components, init, rng, n_threads)  # scaled X
-        Ht = np.ascontiguousarray(H.T)
+        Ht = _transposed(H, n_threads)
     elif not update_H:              # W is zeros; H the caller's, scaled on a copy
         # A fixed H far from X's scale is solved as H * 2**-(e + f), its largest entry
         # in [1, 2): W's problem is then the exact power-of-two image of the one with
@@ -212,7 +223,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
             if weights:
                 beta, eta = weights
             shift_W = e - f
-        Ht = np.ldexp(H.T, -(e + f), order="C") if e + f else np.ascontiguousarray(H.T)
+        Ht = np.ldexp(H.T, -(e + f), order="C") if e + f else _transposed(H, n_threads)
     else:                           # the caller's factors, copied by check_factor
         # Factors far from X's scale are rebalanced, W * 2**g and H * 2**-g (see
         # _custom_factor_balance), the penalties moved with them.
@@ -244,7 +255,7 @@ def factorize(X, W=None, H=None, n_components=None, *, init="random", update_H=T
                     eta=eta, verbose=verbose, n_threads=n_threads, callback=callback)
         except FloatingPointError as exc:
             raise _overflow_error(dtype, init, update_H) from exc
-    H = np.ascontiguousarray(Ht.T) if update_H else H_fixed
+    H = _transposed(Ht, n_threads) if update_H else H_fixed
     if shift_W or shift_H:
         with np.errstate(over="ignore"):  # an overflow is reported just below
             np.ldexp(W, shift_W, out=W)

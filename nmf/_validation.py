@@ -4,6 +4,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
+from . import _copy_fast as copy_fast
 from ._kernels import range_fast
 from ._threads import get_num_threads
 
@@ -217,12 +218,13 @@ def check_factor(A, shape, dtype, name, transposed=False):
     # when the memory orders agree.
     copy = np.empty(source.shape, dtype)
     in_order = source.flags.c_contiguous
+    n_threads = get_num_threads()
     smallest, largest = range_fast.value_range(
-        flat, copy.reshape(-1) if in_order else None, get_num_threads())
+        flat, copy.reshape(-1) if in_order else None, n_threads)
     _check_finite(smallest, largest, A, A.dtype, name)
     _check_nonnegative(smallest, name)
-    if not in_order:
-        copy[...] = source
+    if not in_order:                # source is F-ordered: its transpose is C-ordered
+        copy_fast.transposed_copy(source.T, copy, n_threads)
     return copy, float(largest)
 
 

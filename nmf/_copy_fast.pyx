@@ -1,0 +1,96 @@
+"""Copies between a factor's layouts, in parallel.
+
+The CD solver holds H transposed (Ht, n_features x k: its sweeps run over rows), so a
+fit copies the caller's H into Ht and Ht back into the H it returns; with sparse X it
+also copies a factor into rows padded to whole cache lines before each product that
+reads them at random (nmf/_padding.py). NumPy makes each of these copies on one
+thread, the transposing ones entry by entry across a stride, and into fresh memory
+whose first touch (the kernel's page faults) then falls on that one thread too. Here
+threads share blocks of the source's rows (or, transposing a wide source, of its
+columns), each block small enough to stay in cache between its reads and writes.
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy
+
+from nmf._overlap cimport views_overlap
+
+from ._threads import thread_limit
+
+cdef enum:
+    # Rows (or columns) of the source per block: 256 of k <= 64 entries (128 KB of
+    # float64 at most) stay in L2 while the block is read one way and written the other.
+    BLOCK_ROWS_ENUM = 256
+    # Entries a thread copies at least (1 MB of float64): below that a parallel region
+    # costs more than the second thread saves.
+    ENTRIES_PER_THREAD_ENUM = 1 << 17
+
+BLOCK_ROWS = BLOCK_ROWS_ENUM
+ENTRIES_PER_THREAD = ENTRIES_PER_THREAD_ENUM
+
+
+cdef Py_ssize_t _threads_for(Py_ssize_t entries, Py_ssize_t n_blocks, int n_threads):
+    """Threads worth starting: at most one a block and one per ENTRIES_PER_THREAD; tens
+    of thousands would make OpenMP abort, and any but one hang a forked child."""
+    return max(1, min(n_threads, n_blocks, entries // ENTRIES_PER_THREAD_ENUM,
+                      thread_limit()))
+
+
+def transposed_copy(const floating[:, ::1] A not None, floating[:, ::1] out not None,
+                    int n_threads=1):
+    """out <- A.T, for A (r, c) and out (c, r), both C-contiguous and apart. Threads
+    share blocks of BLOCK_ROWS along A's longer side (H.T's rows, or H's columns), the
+    other side whole: a block's reads and writes stay in cache between the two walks."""
+    cdef Py_ssize_t r = A.shape[0], c = A.shape[1]
+    cdef Py_ssize_t b, i, j, start, stop
+    if out.shape[0] != c or out.shape[1] != r:
+        raise ValueError(f"out must have shape ({c}, {r}), A's transposed; got"
+                         f" {tuple(out.shape)[:2]}.")
+    cdef const floating[:, :] out_view = out, a_view = A
+    if views_overlap(out_view, a_view):
+        raise ValueError("out must not overlap A; pass a separate buffer.")
+    if r == 0 or c == 0:
+        return
+    cdef bint tall = r >= c
+    cdef Py_ssize_t n_blocks = ((r if tall else c) + BLOCK_ROWS_ENUM - 1) // BLOCK_ROWS_ENUM
+    n_threads = _threads_for(r * c, n_blocks, n_threads)
+    with nogil:
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            start = b * BLOCK_ROWS_ENUM
+            if tall:            # A's rows [start, stop): out's columns, in runs
+                stop = min(r, start + BLOCK_ROWS_ENUM)
+                for j in range(c):
+                    for i in range(start, stop):
+                        out[j, i] = A[i, j]
+            else:               # A's columns [start, stop): read in runs, out's rows
+                stop = min(c, start + BLOCK_ROWS_ENUM)
+                for i in range(r):
+                    for j in range(start, stop):
+                        out[j, i] = A[i, j]
+
+
+def copy_rows(const floating[:, ::1] A not None, floating[:, ::1] out not None,
+              int n_threads=1):
+    """out[:, :c] <- A, for A (r, c) and out (r, >= c) (rows padded), both C-contiguous
+    and apart; out's other columns are left as they are."""
+    cdef Py_ssize_t r = A.shape[0], c = A.shape[1]
+    cdef Py_ssize_t b, i, start, stop
+    if out.shape[0] != r or out.shape[1] < c:
+        raise ValueError(f"out must have {r} rows and at least {c} columns like A; got"
+                         f" shape {tuple(out.shape)[:2]}.")
+    cdef const floating[:, :] out_view = out, a_view = A
+    if views_overlap(out_view, a_view):
+        raise ValueError("out must not overlap A; pass a separate buffer.")
+    if r == 0 or c == 0:
+        return
+    cdef Py_ssize_t n_blocks = (r + BLOCK_ROWS_ENUM - 1) // BLOCK_ROWS_ENUM
+    n_threads = _threads_for(r * c, n_blocks, n_threads)
+    with nogil:
+        for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            start = b * BLOCK_ROWS_ENUM
+            stop = min(r, start + BLOCK_ROWS_ENUM)
+            if out.shape[1] == c:
+                memcpy(&out[start, 0], &A[start, 0], (stop - start) * c * sizeof(floating))
+            else:
+                for i in range(start, stop):
+                    memcpy(&out[i, 0], &A[i, 0], c * sizeof(floating))
