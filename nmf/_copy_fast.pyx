@@ -36,13 +36,33 @@ cdef Py_ssize_t _threads_for(Py_ssize_t entries, Py_ssize_t n_blocks, int n_thre
                       thread_limit()))
 
 
+cdef inline void _transpose_tile(const floating *a, Py_ssize_t lda, floating *out,
+                                 Py_ssize_t ldo, Py_ssize_t j_begin, Py_ssize_t j_end,
+                                 Py_ssize_t i_begin, Py_ssize_t i_end) noexcept nogil:
+    """out[j, i] = a[i, j] for out's rows [j_begin, j_end) and columns [i_begin, i_end)
+    (rows lda and ldo entries apart): four of out's rows at a time, from four adjacent
+    entries of each row of a (NumPy's strided copy takes twice as long)."""
+    cdef Py_ssize_t i, j = j_begin
+    while j + 4 <= j_end:
+        for i in range(i_begin, i_end):
+            out[j * ldo + i] = a[i * lda + j]
+            out[(j + 1) * ldo + i] = a[i * lda + j + 1]
+            out[(j + 2) * ldo + i] = a[i * lda + j + 2]
+            out[(j + 3) * ldo + i] = a[i * lda + j + 3]
+        j += 4
+    for j in range(j, j_end):
+        for i in range(i_begin, i_end):
+            out[j * ldo + i] = a[i * lda + j]
+
+
 def transposed_copy(const floating[:, ::1] A not None, floating[:, ::1] out not None,
                     int n_threads=1):
     """out <- A.T, for A (r, c) and out (c, r), both C-contiguous and apart. Threads
     share blocks of BLOCK_ROWS along A's longer side (H.T's rows, or H's columns), the
-    other side whole: a block's reads and writes stay in cache between the two walks."""
+    other side whole: a block of a tall A's rows stays in cache while out's rows are
+    written in runs across it; a wide A's few rows are read as streams."""
     cdef Py_ssize_t r = A.shape[0], c = A.shape[1]
-    cdef Py_ssize_t b, i, j, start, stop
+    cdef Py_ssize_t b, start
     if out.shape[0] != c or out.shape[1] != r:
         raise ValueError(f"out must have shape ({c}, {r}), A's transposed; got"
                          f" {tuple(out.shape)[:2]}.")
@@ -57,16 +77,12 @@ def transposed_copy(const floating[:, ::1] A not None, floating[:, ::1] out not 
     with nogil:
         for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
             start = b * BLOCK_ROWS_ENUM
-            if tall:            # A's rows [start, stop): out's columns, in runs
-                stop = min(r, start + BLOCK_ROWS_ENUM)
-                for j in range(c):
-                    for i in range(start, stop):
-                        out[j, i] = A[i, j]
-            else:               # A's columns [start, stop): read in runs, out's rows
-                stop = min(c, start + BLOCK_ROWS_ENUM)
-                for i in range(r):
-                    for j in range(start, stop):
-                        out[j, i] = A[i, j]
+            if tall:            # A's rows [start, ...): out's columns
+                _transpose_tile(&A[0, 0], c, &out[0, 0], r, 0, c, start,
+                                min(r, start + BLOCK_ROWS_ENUM))
+            else:               # A's columns [start, ...): out's rows
+                _transpose_tile(&A[0, 0], c, &out[0, 0], r, start,
+                                min(c, start + BLOCK_ROWS_ENUM), 0, r)
 
 
 def copy_rows(const floating[:, ::1] A not None, floating[:, ::1] out not None,
