@@ -36,6 +36,14 @@ cdef Py_ssize_t _threads_for(Py_ssize_t entries, Py_ssize_t n_blocks, int n_thre
                       thread_limit()))
 
 
+cdef int _has_entries(const floating[:, :] a, const floating[:, :] out) except -1:
+    """1 when a has entries to copy, 0 when it is empty; ValueError when out overlaps a.
+    (Views of exactly this type: see nmf/_overlap.pxd.)"""
+    if views_overlap(out, a):
+        raise ValueError("out must not overlap A; pass a separate buffer.")
+    return a.shape[0] > 0 and a.shape[1] > 0
+
+
 cdef inline void _transpose_tile(const floating *a, Py_ssize_t lda, floating *out,
                                  Py_ssize_t ldo, Py_ssize_t j_begin, Py_ssize_t j_end,
                                  Py_ssize_t i_begin, Py_ssize_t i_end) noexcept nogil:
@@ -67,9 +75,7 @@ def transposed_copy(const floating[:, ::1] A not None, floating[:, ::1] out not 
         raise ValueError(f"out must have shape ({c}, {r}), A's transposed; got"
                          f" {tuple(out.shape)[:2]}.")
     cdef const floating[:, :] out_view = out, a_view = A
-    if views_overlap(out_view, a_view):
-        raise ValueError("out must not overlap A; pass a separate buffer.")
-    if r == 0 or c == 0:
+    if not _has_entries(a_view, out_view):
         return
     cdef bint tall = r >= c
     cdef Py_ssize_t n_blocks = ((r if tall else c) + BLOCK_ROWS_ENUM - 1) // BLOCK_ROWS_ENUM
@@ -95,9 +101,7 @@ def copy_rows(const floating[:, ::1] A not None, floating[:, ::1] out not None,
         raise ValueError(f"out must have {r} rows and at least {c} columns like A; got"
                          f" shape {tuple(out.shape)[:2]}.")
     cdef const floating[:, :] out_view = out, a_view = A
-    if views_overlap(out_view, a_view):
-        raise ValueError("out must not overlap A; pass a separate buffer.")
-    if r == 0 or c == 0:
+    if not _has_entries(a_view, out_view):
         return
     cdef Py_ssize_t n_blocks = (r + BLOCK_ROWS_ENUM - 1) // BLOCK_ROWS_ENUM
     n_threads = _threads_for(r * c, n_blocks, n_threads)
