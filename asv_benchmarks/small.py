@@ -30,7 +30,7 @@ from nmf import _products  # noqa: E402
 
 
 def problems():
-    """{name: (X, k)}: the 6 x 2 example and two planted low-rank products."""
+    """{name: (X, k)}: the 6 x 2 example and four planted low-rank products."""
     rng = np.random.default_rng(0)
 
     def planted(n, m, k):

@@ -50,11 +50,11 @@ def _custom_factor_balance(W_largest, H_largest, e, X_largest, dtype):
     W * 2**(g - e) and H * 2**(-g - e): 0 when both lie in the range the solver keeps
     its numbers in (nmf/_scaling.py), else the g that gives them largest entries within
     a factor 2 of each other (with one of them zero, the other's largest entry in
-    [1, 2)). That rescaling leaves W @ H and,
-    with the penalties rescaled too, every iterate's roundings as they are (CD: the
-    exact power-of-two image). A ValueError when even balanced they are out of range:
-    W @ H itself too far from X's scale for a start."""
-    largest = [W_largest, H_largest]
+    [1, 2)). That rescaling leaves W @ H and, with the penalties rescaled too, every
+    iterate's roundings as they are (CD: the exact power-of-two image). A ValueError
+    when even balanced they are out of range: W @ H itself too far from X's scale for
+    a start."""
+    largest = (W_largest, H_largest)
     if not (factor_exponent(largest[0], e, dtype) or factor_exponent(largest[1], e, dtype)):
         return 0
     # log2 of each one's largest entry as the solver would hold it, rounded down

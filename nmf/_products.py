@@ -212,10 +212,11 @@ def pass_products(X, k, n_threads=1):
 # X then stays in the core's own cache, where BLAS computes near the core's peak and
 # nmf's kernels, made to stream X from memory, do not. A single column is a matrix-
 # vector product, which BLAS streams as well. Whole 'cd' fits, BLAS products over the
-# kernels' time (AMD Zen 4, OpenBLAS 0.3.30; `python asv_benchmarks/small.py` and
-# asv_benchmarks/MEASUREMENTS.md): 0.50-0.88 below this work (6 x 2 to 400 x 250, k = 2
-# to 30), 1.17-1.42 just above it (400 x 300 k = 10, 250 x 160 k = 30); k = 1 on
-# 1000 x 500 to 4000 x 2000, 0.32-0.47 on 1 thread, 0.38-0.58 on 2.
+# kernels' time (AMD Zen 4, OpenBLAS 0.3.30; throwaway scripts, in
+# asv_benchmarks/MEASUREMENTS.md; `python asv_benchmarks/small.py` shows it): 0.50-0.88
+# below this work (6 x 2 to 400 x 250, k = 2 to 30), 1.17-1.42 just above it (400 x 300
+# k = 10, 250 x 160 k = 30); k = 1 on 1000 x 500 to 4000 x 2000, 0.32-0.47 on 1 thread,
+# 0.38-0.58 on 2.
 SMALL_PRODUCT_WORK = 1 << 20
 
 

@@ -244,8 +244,7 @@ def test_fits_multiply_small_X_and_single_columns_in_blas(monkeypatch, small_pro
     W, H, _ = non_negative_factorization(X, **options)
     assert bool(calls) is kernel
     if not kernel:
-        monkeypatch.setattr(_products, "SMALL_PRODUCT_WORK", 0)
-        monkeypatch.setattr(_products, "uses_blas", lambda X, k: False)
+        monkeypatch.setattr(_products, "uses_blas", lambda X, k: False)   # kernels
         W_kernel, H_kernel, _ = non_negative_factorization(X, **options)
         assert calls
         assert_allclose(W_kernel @ H_kernel, W @ H, rtol=1e-8, atol=1e-10)
